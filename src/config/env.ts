@@ -1,0 +1,46 @@
+// Every setting of the service, read once from the environment and checked at start.
+import { z } from 'zod';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** PostgreSQL to use; when unset an embedded PostgreSQL is started under DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Folder for the embedded database and the development API key. */
+  DATA_DIR: z.string().default('.data'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** `all` runs API and workers in one process; `api` or `worker` split them for scale-out. */
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** Import jobs one worker process runs at once. */
+  IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** Indicators per community, all collections together. */
+  INDICATOR_QUOTA: z.coerce.number().int().min(1).default(500_000),
+  /** Largest text accepted by importIndicatorsFromText, in bytes. */
+  TEXT_IMPORT_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
+  /** Hours an import's source is kept after the import was requested. */
+  IMPORT_SOURCE_TTL_HOURS: z.coerce.number().int().min(1).default(72),
+  GRAPHIQL: boolean.optional(),
+  INTROSPECTION: boolean.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds given to open requests, sockets and running jobs on SIGTERM. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(20),
+});
+
+export type Env = z.infer<typeof envSchema> & { GRAPHIQL: boolean; INTROSPECTION: boolean };
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  return { ...env, GRAPHIQL: env.GRAPHIQL ?? !production, INTROSPECTION: env.INTROSPECTION ?? !production };
+}
+
+export const env = readEnv();

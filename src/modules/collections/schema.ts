@@ -1,0 +1,99 @@
+import { builder } from '../../graphql/builder.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { Community } from '../communities/schema.ts';
+import { createCollection, updateCollection } from './service.ts';
+
+export const Collection = builder.prismaNode('Collection', {
+  id: { field: 'id' },
+  description: 'A named set of indicators, owned by one community.',
+  findUnique: (id, ctx) => ({ id, ...ctx.access.collectionFilter() }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    community: t.relation('community'),
+    availableForSubCommunities: t.exposeBoolean('availableForSubCommunities', {
+      description: 'Readable from every sub-community; managed only from its own community.',
+    }),
+    createDetectionRule: t.exposeBoolean('createDetectionRule', {
+      description: 'A detection rule was asked for when the collection was created.',
+    }),
+    viewerCanManage: t.boolean({
+      resolve: (collection, _, ctx) => ctx.access.can('MANAGE_IOC_COLLECTIONS', collection.communityId),
+    }),
+    indicatorCount: t.relationCount('indicators', {
+      description: 'Indicators that are not revoked.',
+      where: { revokedAt: null },
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('collections', (t) =>
+  t.prismaConnection({
+    type: 'Collection',
+    cursor: 'id',
+    description: 'Collections the viewer may read, newest first; `search` matches the name.',
+    authScopes: { permission: 'VIEW_IOC_COLLECTIONS' },
+    args: {
+      search: t.arg.string(),
+      communityId: t.arg.globalID({ for: Community, description: 'Only collections owned by this community.' }),
+    },
+    resolve: (query, _, args, ctx) =>
+      ctx.prisma.collection.findMany({ ...query, where: collectionsWhere(ctx, args), orderBy: { id: 'desc' } }),
+    totalCount: (_, args, ctx) => ctx.prisma.collection.count({ where: collectionsWhere(ctx, args) }),
+  }),
+);
+
+function collectionsWhere(
+  ctx: Parameters<typeof createCollection>[0],
+  args: { search?: string | null; communityId?: { id: string } | null },
+) {
+  return {
+    AND: [
+      ctx.access.collectionFilter(),
+      args.search?.trim() ? { name: { contains: args.search.trim(), mode: 'insensitive' as const } } : {},
+      args.communityId ? { communityId: args.communityId.id } : {},
+    ],
+  };
+}
+
+const CreateCollectionInput = builder.inputType('CreateCollectionInput', {
+  fields: (t) => ({
+    communityId: t.globalID({ for: Community, required: true }),
+    name: t.string({ required: true }),
+    description: t.string(),
+    availableForSubCommunities: t.boolean({ defaultValue: false }),
+    createDetectionRule: t.boolean({ defaultValue: false, description: 'Also create a detection rule that uses the collection.' }),
+  }),
+});
+
+const UpdateCollectionInput = builder.inputType('UpdateCollectionInput', {
+  description: 'Fields left out are unchanged; `description: null` clears it.',
+  fields: (t) => ({
+    id: t.globalID({ for: Collection, required: true }),
+    name: t.string(),
+    description: t.string(),
+    availableForSubCommunities: t.boolean(),
+  }),
+});
+
+const collectionErrors = [ValidationError, NotFoundError, ForbiddenError, ConflictError];
+
+builder.mutationField('createCollection', (t) =>
+  t.field({
+    type: Collection,
+    args: { input: t.arg({ type: CreateCollectionInput, required: true }) },
+    errors: { types: collectionErrors, dataField: { name: 'collection' } },
+    resolve: (_, { input }, ctx) => createCollection(ctx, { ...input, communityId: input.communityId.id }),
+  }),
+);
+
+builder.mutationField('updateCollection', (t) =>
+  t.field({
+    type: Collection,
+    args: { input: t.arg({ type: UpdateCollectionInput, required: true }) },
+    errors: { types: collectionErrors, dataField: { name: 'collection' } },
+    resolve: (_, { input }, ctx) => updateCollection(ctx, { ...input, id: input.id.id }),
+  }),
+);

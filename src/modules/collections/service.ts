@@ -1,0 +1,106 @@
+// Collections: named sets of indicators owned by one community.
+import type { Context } from '../../graphql/context.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { Prisma, type Collection } from '../../generated/prisma/client.ts';
+import type { Permission } from '../../generated/prisma/enums.ts';
+
+export type RequestContext = Pick<Context, 'prisma' | 'access' | 'viewer'>;
+
+const NAME_MAX = 200;
+const DESCRIPTION_MAX = 2000;
+
+export interface CreateCollectionInput {
+  communityId: string;
+  name: string;
+  description?: string | null;
+  availableForSubCommunities?: boolean | null;
+  createDetectionRule?: boolean | null;
+}
+
+export interface UpdateCollectionInput {
+  id: string;
+  name?: string | null;
+  description?: string | null;
+  availableForSubCommunities?: boolean | null;
+}
+
+function cleanName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new ValidationError('input.name', 'Name must not be empty');
+  if (trimmed.length > NAME_MAX) throw new ValidationError('input.name', `Name is longer than ${NAME_MAX} characters`);
+  return trimmed;
+}
+
+function cleanDescription(description: string | null | undefined): string | null | undefined {
+  if (description === undefined) return undefined;
+  const trimmed = description?.trim() || null;
+  if (trimmed && trimmed.length > DESCRIPTION_MAX) {
+    throw new ValidationError('input.description', `Description is longer than ${DESCRIPTION_MAX} characters`);
+  }
+  return trimmed;
+}
+
+/** The viewer must hold `permission` in the community itself; an unknown community reads as missing. */
+export function requireCommunityPermission(ctx: RequestContext, communityId: string, permission: Permission): void {
+  if (!ctx.access.communityIds.includes(communityId)) throw new NotFoundError('Community');
+  if (!ctx.access.can(permission, communityId)) {
+    throw new ForbiddenError(`${permission} is needed in this community`, permission);
+  }
+}
+
+/** A collection the viewer may read; foreign and missing ids answer alike. */
+export async function findReadableCollection(ctx: RequestContext, id: string, permission: Permission = 'VIEW_IOC_COLLECTIONS'): Promise<Collection> {
+  const collection = await ctx.prisma.collection.findFirst({ where: { id, ...ctx.access.collectionFilter(permission) } });
+  if (!collection) throw new NotFoundError('Collection');
+  return collection;
+}
+
+/** A collection the viewer may change: it must be managed from its own community. */
+export async function findManageableCollection(ctx: RequestContext, id: string): Promise<Collection> {
+  const collection = await findReadableCollection(ctx, id);
+  requireCommunityPermission(ctx, collection.communityId, 'MANAGE_IOC_COLLECTIONS');
+  return collection;
+}
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+const nameTaken = (name: string) => new ConflictError(`A collection named "${name}" already exists in this community`);
+
+export async function createCollection(ctx: RequestContext, input: CreateCollectionInput): Promise<Collection> {
+  requireCommunityPermission(ctx, input.communityId, 'MANAGE_IOC_COLLECTIONS');
+  const name = cleanName(input.name);
+  try {
+    return await ctx.prisma.collection.create({
+      data: {
+        communityId: input.communityId,
+        name,
+        description: cleanDescription(input.description) ?? null,
+        availableForSubCommunities: input.availableForSubCommunities ?? false,
+        createDetectionRule: input.createDetectionRule ?? false,
+        createdById: ctx.viewer.userId,
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(name);
+    throw error;
+  }
+}
+
+export async function updateCollection(ctx: RequestContext, input: UpdateCollectionInput): Promise<Collection> {
+  const collection = await findManageableCollection(ctx, input.id);
+  const name = input.name == null ? undefined : cleanName(input.name);
+  try {
+    return await ctx.prisma.collection.update({
+      where: { id: collection.id },
+      data: {
+        name,
+        description: cleanDescription(input.description),
+        availableForSubCommunities: input.availableForSubCommunities ?? undefined,
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(name ?? collection.name);
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+// What a viewer may see and do, resolved once per request from the database.
+// A membership applies to its community and every community below it (an MSSP
+// analyst works on the clients' sub-communities with the same role).
+import type { Prisma } from '../../generated/prisma/client.ts';
+import type { Permission } from '../../generated/prisma/enums.ts';
+
+export class Access {
+  constructor(
+    readonly userId: string,
+    /** Effective permissions per community, narrowed to the request's selected communities. */
+    private readonly permissions: ReadonlyMap<string, ReadonlySet<Permission>>,
+    /** Ancestors of each of those communities, nearest first. */
+    private readonly ancestors: ReadonlyMap<string, readonly string[]>,
+  ) {}
+
+  get communityIds(): string[] {
+    return [...this.permissions.keys()];
+  }
+
+  can(permission: Permission, communityId: string): boolean {
+    return this.permissions.get(communityId)?.has(permission) ?? false;
+  }
+
+  hasAnywhere(permission: Permission): boolean {
+    for (const set of this.permissions.values()) if (set.has(permission)) return true;
+    return false;
+  }
+
+  communitiesWith(permission: Permission): string[] {
+    return this.communityIds.filter((id) => this.can(permission, id));
+  }
+
+  /** Communities whose "available for sub-communities" collections the viewer may read. */
+  private sharingAncestors(permission: Permission): string[] {
+    const result = new Set<string>();
+    for (const id of this.communitiesWith(permission)) for (const a of this.ancestors.get(id) ?? []) result.add(a);
+    return [...result];
+  }
+
+  /** Collections readable with `permission`: the community's own, and those shared down by an ancestor. */
+  collectionFilter(permission: Permission = 'VIEW_IOC_COLLECTIONS'): { OR: Prisma.CollectionWhereInput[] } {
+    return {
+      OR: [
+        { communityId: { in: this.communitiesWith(permission) } },
+        { availableForSubCommunities: true, communityId: { in: this.sharingAncestors(permission) } },
+      ],
+    };
+  }
+
+  canReadCollection(collection: { communityId: string; availableForSubCommunities: boolean }, permission: Permission = 'VIEW_IOC_COLLECTIONS'): boolean {
+    if (this.can(permission, collection.communityId)) return true;
+    return collection.availableForSubCommunities && this.sharingAncestors(permission).includes(collection.communityId);
+  }
+}

@@ -1,0 +1,78 @@
+import { builder } from '../../graphql/builder.ts';
+import { Permission } from '../../generated/prisma/enums.ts';
+
+export const PermissionEnum = builder.enumType(Permission, { name: 'Permission' });
+
+export const Community = builder.prismaNode('Community', {
+  id: { field: 'id' },
+  description: 'A tenant. MSSP communities have sub-communities.',
+  // Only communities the viewer can act on resolve; any other id answers like a missing one.
+  findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.access.communityIds } }] }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    parent: t.relation('parent', {
+      nullable: true,
+      description: 'The MSSP community above, when the viewer may see it.',
+      query: (_, ctx) => ({ where: { id: { in: ctx.access.communityIds } } }),
+    }),
+    children: t.relation('children', {
+      query: (_, ctx) => ({ where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+    }),
+    permissions: t.field({
+      type: [PermissionEnum],
+      description: "The viewer's permissions in this community.",
+      resolve: (community, _, ctx) => Object.values(Permission).filter((p) => ctx.access.can(p, community.id)),
+    }),
+  }),
+});
+
+builder.queryField('communities', (t) =>
+  t.prismaField({
+    type: ['Community'],
+    description: "Communities the request acts on (all the viewer's, or those named in X-Community-Ids).",
+    resolve: (query, _, __, ctx) =>
+      ctx.prisma.community.findMany({ ...query, where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+  }),
+);
+
+const ViewerRef = builder.objectRef<{ userId: string }>('Viewer').implement({
+  description: 'The user behind the API key.',
+  fields: (t) => ({
+    id: t.id({ resolve: (viewer) => viewer.userId }),
+    user: t.prismaField({
+      type: 'User',
+      resolve: (query, viewer, _, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: viewer.userId } }),
+    }),
+    memberships: t.prismaField({
+      type: ['Membership'],
+      resolve: (query, viewer, _, ctx) =>
+        ctx.prisma.membership.findMany({ ...query, where: { userId: viewer.userId }, orderBy: { createdAt: 'asc' } }),
+    }),
+    communities: t.prismaField({
+      type: ['Community'],
+      description: 'Every community the request acts on, with the permissions the viewer has there.',
+      resolve: (query, _, __, ctx) =>
+        ctx.prisma.community.findMany({ ...query, where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+    }),
+  }),
+});
+
+builder.prismaObject('User', {
+  fields: (t) => ({ name: t.exposeString('name'), email: t.exposeString('email') }),
+});
+
+builder.prismaObject('Membership', {
+  description: 'A role held in a community (and, through it, in its sub-communities).',
+  fields: (t) => ({ community: t.relation('community'), role: t.relation('role') }),
+});
+
+builder.prismaObject('Role', {
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    permissions: t.field({ type: [PermissionEnum], resolve: (role) => role.permissions }),
+    builtIn: t.exposeBoolean('builtIn'),
+  }),
+});
+
+builder.queryField('viewer', (t) => t.field({ type: ViewerRef, resolve: (_, __, ctx) => ({ userId: ctx.viewer.userId }) }));

@@ -1,0 +1,113 @@
+// Communities, users, roles and API keys: authentication and the rules of tenancy.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../../db/prisma.ts';
+import type { Permission } from '../../generated/prisma/enums.ts';
+import { Access } from './access.ts';
+
+export const ALL_PERMISSIONS: Permission[] = [
+  'VIEW_IOC_COLLECTIONS',
+  'VIEW_IOC_COLLECTIONS_TELEMETRY',
+  'MANAGE_IOC_COLLECTIONS',
+  'INGEST_EVENTS',
+  'MANAGE_DETECTION_RULES',
+  'VIEW_ALERTS',
+];
+
+export const BUILT_IN_ROLES: { name: string; description: string; permissions: Permission[] }[] = [
+  { name: 'admin', description: 'Everything in the community', permissions: ALL_PERMISSIONS },
+  {
+    name: 'analyst',
+    description: 'Manage collections and detection, see telemetry and alerts',
+    permissions: ['VIEW_IOC_COLLECTIONS', 'VIEW_IOC_COLLECTIONS_TELEMETRY', 'MANAGE_IOC_COLLECTIONS', 'MANAGE_DETECTION_RULES', 'VIEW_ALERTS'],
+  },
+  { name: 'viewer', description: 'Read collections and alerts', permissions: ['VIEW_IOC_COLLECTIONS', 'VIEW_ALERTS'] },
+  { name: 'sensor', description: 'Send events for detection and telemetry', permissions: ['INGEST_EVENTS'] },
+];
+
+const KEY_PREFIX = 'ioc_';
+
+export interface Viewer {
+  userId: string;
+  name: string;
+  apiKeyId: string;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export async function ensureBuiltInRoles(db: Db): Promise<void> {
+  for (const role of BUILT_IN_ROLES) {
+    await db.role.upsert({
+      where: { name: role.name },
+      create: { ...role, builtIn: true },
+      update: { permissions: role.permissions, description: role.description, builtIn: true },
+    });
+  }
+}
+
+/** Creates a key for a user; the key is returned once and only its hash is stored. */
+export async function createApiKey(db: Db, userId: string, name: string): Promise<{ id: string; key: string }> {
+  const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const row = await db.apiKey.create({
+    data: { userId, name, prefix: key.slice(0, KEY_PREFIX.length + 6), keyHash: hashApiKey(key) },
+  });
+  return { id: row.id, key };
+}
+
+export async function authenticate(db: Db, key: string): Promise<Viewer | null> {
+  const row = await db.apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { id: true, revokedAt: true, user: { select: { id: true, name: true } } },
+  });
+  if (!row || row.revokedAt) return null;
+  return { userId: row.user.id, name: row.user.name, apiKeyId: row.id };
+}
+
+/** Bearer token from an `Authorization` value; tolerant of a missing scheme for widgets. */
+export function apiKeyFromAuthorization(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const match = /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(value);
+  return match ? match[1] : null;
+}
+
+export class UnknownCommunitySelectionError extends Error {}
+
+/**
+ * Effective permissions of a user per community. `selected` (the X-Community-Ids
+ * header) narrows them; naming a community the user cannot see is an error that reads
+ * the same whether the community exists or not.
+ */
+export async function loadAccess(db: Db, userId: string, selected: string[] | null): Promise<Access> {
+  const rows = await db.$queryRaw<{ id: string; permissions: Permission[]; ancestors: string[] }[]>`
+    WITH RECURSIVE reach AS (
+      SELECT m.community_id AS id, r.permissions
+        FROM memberships m JOIN roles r ON r.id = m.role_id
+       WHERE m.user_id = ${userId}::uuid
+      UNION ALL
+      SELECT c.id, reach.permissions FROM communities c JOIN reach ON c.parent_id = reach.id
+    ), effective AS (
+      SELECT reach.id, array_agg(DISTINCT p) AS permissions
+        FROM reach CROSS JOIN LATERAL unnest(reach.permissions) AS p
+       GROUP BY reach.id
+    ), up AS (
+      SELECT e.id AS origin, c.parent_id AS id, 1 AS depth FROM effective e JOIN communities c ON c.id = e.id
+      UNION ALL
+      SELECT up.origin, c.parent_id, up.depth + 1 FROM up JOIN communities c ON c.id = up.id WHERE up.id IS NOT NULL
+    )
+    SELECT e.id::text, e.permissions::text[] AS permissions,
+           COALESCE((SELECT array_agg(up.id::text ORDER BY up.depth) FROM up WHERE up.origin = e.id AND up.id IS NOT NULL), '{}') AS ancestors
+      FROM effective e`;
+  const wanted = selected ? new Set(selected) : null;
+  if (wanted) {
+    const known = new Set(rows.map((r) => r.id));
+    const unknown = [...wanted].filter((id) => !known.has(id));
+    if (unknown.length) throw new UnknownCommunitySelectionError(`X-Community-Ids: unknown community ${unknown.join(', ')}`);
+  }
+  const kept = rows.filter((r) => !wanted || wanted.has(r.id));
+  return new Access(
+    userId,
+    new Map(kept.map((r) => [r.id, new Set(r.permissions)])),
+    new Map(kept.map((r) => [r.id, r.ancestors])),
+  );
+}

@@ -1,0 +1,77 @@
+// Indicators: listing, edits and revocation. Imports write through src/modules/imports.
+import type { Indicator, Prisma } from '../../generated/prisma/client.ts';
+import type { ObservableType } from '../../generated/prisma/enums.ts';
+import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { findManageableCollection, type RequestContext } from '../collections/service.ts';
+import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
+import { refang } from './observable.ts';
+import { checkValidity, parseIndicatorProperties, type IndicatorPropertiesInput } from './properties.ts';
+
+export interface IndicatorFilter {
+  search?: string | null;
+  types?: ObservableType[] | null;
+  threatIds?: string[] | null;
+  killChainPhases?: { killChainName?: string | null; phaseName: string }[] | null;
+  includeRevoked?: boolean | null;
+  revoked?: boolean | null;
+}
+
+export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereInput {
+  const and: Prisma.IndicatorWhereInput[] = [];
+  // `revoked` picks one state; otherwise revoked indicators show only when asked for.
+  if (filter.revoked != null) and.push({ revokedAt: filter.revoked ? { not: null } : null });
+  else if (!filter.includeRevoked) and.push({ revokedAt: null });
+  if (filter.types?.length) and.push({ type: { in: filter.types } });
+  if (filter.threatIds?.length) and.push({ threatIds: { hasSome: filter.threatIds } });
+  if (filter.killChainPhases?.length) {
+    const keys = filter.killChainPhases.map((p, i) => {
+      const result = resolveKillChainPhase(p.phaseName, p.killChainName);
+      if (!result.ok) throw new ValidationError(`killChainPhases.${i}`, result.message);
+      return phaseKey(result.phase);
+    });
+    and.push({ killChainPhases: { hasSome: keys } });
+  }
+  const search = filter.search?.trim();
+  if (search) {
+    // Searches are refanged and lower-cased like stored values, so a pasted
+    // `evil[.]com` finds `evil.com`; the trigram index serves the substring match.
+    const term = refang(search);
+    const hash = term.toLowerCase();
+    and.push({ OR: [{ value: { contains: term, mode: 'insensitive' } }, { md5: hash }, { sha1: hash }, { sha256: hash }] });
+  }
+  return { AND: and };
+}
+
+async function findManageableIndicator(ctx: RequestContext, id: string): Promise<Indicator> {
+  const indicator = await ctx.prisma.indicator.findFirst({
+    where: { id, collection: ctx.access.collectionFilter() },
+  });
+  if (!indicator) throw new NotFoundError('Indicator');
+  await findManageableCollection(ctx, indicator.collectionId);
+  return indicator;
+}
+
+export async function updateIndicator(ctx: RequestContext, input: IndicatorPropertiesInput & { id: string }): Promise<Indicator> {
+  const indicator = await findManageableIndicator(ctx, input.id);
+  if (indicator.revokedAt) throw new IndicatorRevokedError();
+  const properties = await parseIndicatorProperties(ctx.prisma, input, 'input');
+  const validFrom = properties.validFrom ?? indicator.validFrom;
+  const validUntil = properties.validUntil === undefined ? indicator.validUntil : properties.validUntil;
+  const problem = checkValidity(validFrom, validUntil);
+  if (problem) throw new ValidationError(properties.validUntil !== undefined ? 'input.validUntil' : 'input.validFrom', problem);
+  return ctx.prisma.indicator.update({
+    where: { id: indicator.id },
+    data: { ...properties, updatedAt: new Date() },
+  });
+}
+
+/** Irreversible; revoking a revoked indicator changes nothing. */
+export async function revokeIndicator(ctx: RequestContext, id: string): Promise<Indicator> {
+  const indicator = await findManageableIndicator(ctx, id);
+  if (indicator.revokedAt) return indicator;
+  const [revoked] = await ctx.prisma.indicator.updateManyAndReturn({
+    where: { id: indicator.id, revokedAt: null },
+    data: { revokedAt: new Date(), revokedById: ctx.viewer.userId, updatedAt: new Date() },
+  });
+  return revoked ?? ctx.prisma.indicator.findUniqueOrThrow({ where: { id: indicator.id } });
+}

@@ -1,0 +1,75 @@
+import { builder } from '../../graphql/builder.ts';
+import { NotificationKind } from '../../generated/prisma/enums.ts';
+import { markNotificationsRead, notificationFilter } from './service.ts';
+
+const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
+
+export const Notification = builder.prismaNode('Notification', {
+  id: { field: 'id' },
+  description: "An in-app notification of the viewer's.",
+  findUnique: (id, ctx) => ({ id, ...notificationFilter(ctx) }),
+  fields: (t) => ({
+    kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind }),
+    title: t.exposeString('title'),
+    subject: t.node({
+      description: 'What the notification is about (an import job, a report, …), when the viewer may still see it.',
+      id: (n) => (n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : null) as never,
+    }),
+    read: t.boolean({ resolve: (n) => n.readAt !== null }),
+    readAt: t.expose('readAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('notifications', (t) =>
+  t.prismaConnection({
+    type: 'Notification',
+    cursor: 'id',
+    description: 'Newest first; `unreadOnly` leaves out what was read.',
+    args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
+    resolve: (query, _, { unreadOnly }, ctx) =>
+      ctx.prisma.notification.findMany({ ...query, where: notificationFilter(ctx, unreadOnly), orderBy: { id: 'desc' } }),
+    totalCount: (_, { unreadOnly }, ctx) => ctx.prisma.notification.count({ where: notificationFilter(ctx, unreadOnly) }),
+  }),
+);
+
+builder.queryField('unreadNotificationCount', (t) =>
+  t.int({ resolve: (_, __, ctx) => ctx.prisma.notification.count({ where: notificationFilter(ctx, true) }) }),
+);
+
+const MarkNotificationsReadInput = builder.inputType('MarkNotificationsReadInput', {
+  fields: (t) => ({
+    ids: t.globalIDList({ for: Notification, description: 'Leave out to mark every notification read.' }),
+  }),
+});
+
+const MarkNotificationsReadPayload = builder.objectRef<{ markedRead: number; unreadCount: number }>('MarkNotificationsReadPayload').implement({
+  fields: (t) => ({ markedRead: t.exposeInt('markedRead'), unreadCount: t.exposeInt('unreadCount') }),
+});
+
+builder.mutationField('markNotificationsRead', (t) =>
+  t.field({
+    type: MarkNotificationsReadPayload,
+    args: { input: t.arg({ type: MarkNotificationsReadInput, required: true }) },
+    errors: { dataField: { name: 'result' } },
+    resolve: async (_, { input }, ctx) => ({
+      markedRead: await markNotificationsRead(ctx, input.ids?.map((n) => n.id)),
+      unreadCount: await ctx.prisma.notification.count({ where: notificationFilter(ctx, true) }),
+    }),
+  }),
+);
+
+builder.subscriptionField('notificationAdded', (t) =>
+  t.prismaField({
+    type: 'Notification',
+    description: "The viewer's new notifications as they are created, on any server process.",
+    subscribe: async function* (_, __, ctx) {
+      // Only those of the communities this subscription acts on (X-Community-Ids).
+      for await (const event of ctx.pubsub.subscribe('notificationAdded', ctx.viewer.userId)) {
+        if (await ctx.prisma.notification.count({ where: { id: event.id, ...notificationFilter(ctx) } })) yield event;
+      }
+    },
+    resolve: async (query, event: { id: string }, _, ctx) =>
+      ctx.prisma.notification.findFirstOrThrow({ ...query, where: { id: event.id, ...notificationFilter(ctx) } }),
+  }),
+);

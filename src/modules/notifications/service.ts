@@ -1,0 +1,46 @@
+// In-app notifications: stored per user, pushed to that user's subscribers on every process.
+import type { Notification } from '../../generated/prisma/client.ts';
+import type { NotificationKind } from '../../generated/prisma/enums.ts';
+import type { Services } from '../../services.ts';
+import type { RequestContext } from '../collections/service.ts';
+
+export interface NewNotification {
+  userId: string;
+  communityId: string;
+  kind: NotificationKind;
+  title: string;
+  subject?: { type: string; id: string };
+}
+
+export async function notify(services: Pick<Services, 'prisma' | 'pubsub'>, input: NewNotification): Promise<Notification> {
+  const notification = await services.prisma.notification.create({
+    data: {
+      userId: input.userId,
+      communityId: input.communityId,
+      kind: input.kind,
+      title: input.title,
+      subjectType: input.subject?.type ?? null,
+      subjectId: input.subject?.id ?? null,
+    },
+  });
+  services.pubsub.publish('notificationAdded', input.userId, { id: notification.id });
+  return notification;
+}
+
+/** The viewer's own notifications, in the communities the request acts on. */
+export function notificationFilter(ctx: RequestContext, unreadOnly?: boolean | null) {
+  return {
+    userId: ctx.viewer.userId,
+    communityId: { in: ctx.access.communityIds },
+    ...(unreadOnly ? { readAt: null } : {}),
+  };
+}
+
+/** Marks the given notifications (or all of the viewer's) read; returns how many changed. */
+export async function markNotificationsRead(ctx: RequestContext, ids: string[] | null | undefined): Promise<number> {
+  const { count } = await ctx.prisma.notification.updateMany({
+    where: { ...notificationFilter(ctx, true), ...(ids ? { id: { in: ids } } : {}) },
+    data: { readAt: new Date() },
+  });
+  return count;
+}

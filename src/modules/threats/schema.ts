@@ -1,0 +1,57 @@
+import { builder } from '../../graphql/builder.ts';
+import { ALL_KILL_CHAIN_PHASES, type KillChainPhase as Phase } from './kill-chain.ts';
+import { searchThreatIds } from './service.ts';
+
+export const Threat = builder.prismaNode('Threat', {
+  id: { field: 'id' },
+  description: 'A threat of the catalogue: an intrusion set, malware or tool.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    aliases: t.exposeStringList('aliases'),
+    kind: t.exposeString('kind', { description: 'intrusion-set, malware, tool, …' }),
+    externalId: t.exposeString('externalId', { nullable: true, description: 'Id in the source catalogue, e.g. MITRE ATT&CK G0007.' }),
+  }),
+});
+
+builder.queryField('threats', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Threat',
+      cursor: 'id',
+      description: 'The threat catalogue, by name; `search` matches names and aliases.',
+      authScopes: { permission: 'VIEW_IOC_COLLECTIONS' },
+      args: { search: t.arg.string() },
+      resolve: async (query, _, { search }, ctx) => {
+        const ids = search?.trim() ? await searchThreatIds(ctx.prisma, search.trim()) : null;
+        return ctx.prisma.threat.findMany({ ...query, where: ids ? { id: { in: ids } } : {}, orderBy: { id: 'asc' } });
+      },
+      totalCount: async (_, { search }, ctx) =>
+        search?.trim() ? (await searchThreatIds(ctx.prisma, search.trim())).length : ctx.prisma.threat.count(),
+    },
+    {},
+  ),
+);
+
+export const KillChainPhase = builder.objectRef<Phase>('KillChainPhase').implement({
+  description: 'A phase of the Lockheed Martin Cyber Kill Chain or a MITRE ATT&CK tactic.',
+  fields: (t) => ({
+    killChainName: t.exposeString('killChainName', { description: `lockheed-martin-cyber-kill-chain or mitre-attack` }),
+    phaseName: t.exposeString('phaseName'),
+  }),
+});
+
+export const KillChainPhaseInput = builder.inputType('KillChainPhaseInput', {
+  description: 'Names are matched loosely: `c2`, `Command and Control` and `command-and-control` are one phase. Without a chain, Lockheed Martin is preferred.',
+  fields: (t) => ({
+    killChainName: t.string(),
+    phaseName: t.string({ required: true }),
+  }),
+});
+
+builder.queryField('killChainPhases', (t) =>
+  t.field({
+    type: [KillChainPhase],
+    authScopes: { permission: 'VIEW_IOC_COLLECTIONS' },
+    resolve: () => ALL_KILL_CHAIN_PHASES,
+  }),
+);

@@ -1,0 +1,49 @@
+// Subscription events across processes: PostgreSQL LISTEN/NOTIFY on one channel.
+// Every API process listens; any process (API or worker) publishes. PostgreSQL is already
+// the one shared component of a deployment, so scale-out needs no broker. Payloads are
+// small ids: subscribers read the current state from the database, so a notification
+// lost during a reconnect costs freshness, never correctness.
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import pgListen, { type Subscriber } from 'pg-listen';
+
+const CHANNEL = 'ioc_collections_events';
+
+export type PubSubTopics = {
+  /** An import job changed (progress, status). */
+  importJobUpdated: [jobId: string, payload: { id: string }];
+  /** A notification was created for a user. */
+  notificationAdded: [userId: string, payload: { id: string }];
+};
+
+export type AppPubSub = PubSub<PubSubTopics> & { close(): Promise<void> };
+
+interface WireEvent {
+  type: string;
+  detail: unknown;
+}
+
+class PostgresEventTarget extends EventTarget {
+  constructor(private readonly subscriber: Subscriber) {
+    super();
+    subscriber.notifications.on(CHANNEL, (event: WireEvent) => {
+      super.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }));
+    });
+  }
+
+  override dispatchEvent(event: Event): boolean {
+    const wire: WireEvent = { type: event.type, detail: (event as CustomEvent).detail };
+    this.subscriber.notify(CHANNEL, wire).catch(() => {
+      // The listener reconnects by itself; a lost event only delays a push (see above).
+    });
+    return true;
+  }
+}
+
+export async function createPostgresPubSub(databaseUrl: string, onError: (e: Error) => void): Promise<AppPubSub> {
+  const subscriber = pgListen.default({ connectionString: databaseUrl }, { retryLimit: Infinity, retryTimeout: Infinity });
+  subscriber.events.on('error', onError);
+  await subscriber.connect();
+  await subscriber.listenTo(CHANNEL);
+  const pubsub = createPubSub<PubSubTopics>({ eventTarget: new PostgresEventTarget(subscriber) });
+  return Object.assign(pubsub, { close: () => subscriber.close() });
+}
