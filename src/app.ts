@@ -14,7 +14,9 @@ export async function createServices(env: Env, databaseUrl: string): Promise<Ser
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   await boss.start();
   await createQueues(boss);
-  const pubsub = await createPostgresPubSub(databaseUrl, (error) => logger.warn({ err: error }, 'event listener error'));
+  const pubsub = await createPostgresPubSub(databaseUrl, (error) =>
+    logger.warn({ err: error }, 'event listener error'),
+  );
   return { env, prisma, pool, boss, pubsub, logger };
 }
 

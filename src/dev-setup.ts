@@ -31,5 +31,3 @@ export async function ensureDevSetup(services: Services): Promise<void> {
   writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   logger.info(`development setup created; admin API key (shown once, also in ${keyFile}): ${key}`);
 }
-
-

@@ -40,7 +40,10 @@ class PostgresEventTarget extends EventTarget {
 }
 
 export async function createPostgresPubSub(databaseUrl: string, onError: (e: Error) => void): Promise<AppPubSub> {
-  const subscriber = pgListen.default({ connectionString: databaseUrl }, { retryLimit: Infinity, retryTimeout: Infinity });
+  const subscriber = pgListen.default(
+    { connectionString: databaseUrl },
+    { retryLimit: Infinity, retryTimeout: Infinity },
+  );
   subscriber.events.on('error', onError);
   await subscriber.connect();
   await subscriber.listenTo(CHANNEL);

@@ -24,7 +24,10 @@ function asGraphQLErrors(error: unknown): GraphQLError[] {
   return [new GraphQLError('Unexpected error.')];
 }
 
-export async function startHttpServer(services: Services, { host, port }: { host: string; port: number }): Promise<HttpService> {
+export async function startHttpServer(
+  services: Services,
+  { host, port }: { host: string; port: number },
+): Promise<HttpService> {
   const yoga = createYogaApp(services);
   const server = createServer(yoga);
   const sockets = new Set<Socket>();
@@ -42,7 +45,11 @@ export async function startHttpServer(services: Services, { host, port }: { host
         const key = apiKeyFromAuthorization(String(ctx.connectionParams?.authorization ?? ''));
         return key ? (await authenticate(services.prisma, key)) !== null : false;
       },
-      onSubscribe: async (ctx: WsContext<Record<string, unknown>, { request: import('node:http').IncomingMessage; socket: unknown }>, _id, params) => {
+      onSubscribe: async (
+        ctx: WsContext<Record<string, unknown>, { request: import('node:http').IncomingMessage; socket: unknown }>,
+        _id,
+        params,
+      ) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

@@ -1,9 +1,7 @@
 // Every setting of the service, read once from the environment and checked at start.
 import { z } from 'zod';
 
-const boolean = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -20,7 +18,11 @@ const envSchema = z.object({
   /** Indicators per community, all collections together. */
   INDICATOR_QUOTA: z.coerce.number().int().min(1).default(500_000),
   /** Largest text accepted by importIndicatorsFromText, in bytes. */
-  TEXT_IMPORT_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
+  TEXT_IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * 1024 * 1024),
   /** Hours an import's source is kept after the import was requested. */
   IMPORT_SOURCE_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   GRAPHIQL: boolean.optional(),

@@ -27,6 +27,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date };
     ID: { Input: string; Output: string };
   };
+  DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
   Connection: { totalCount?: number | (() => Promise<number>) };
@@ -34,6 +35,7 @@ export const builder = new SchemaBuilder<{
   // Order matters. Relay first so that authScopes see decoded global ids; scope-auth
   // before the plugins that wrap resolvers; errors before prisma and dataloader.
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
   scopeAuth: {
     // Every request is authenticated by createContext; scopes only check permissions.
     authScopes: (ctx) => ({

@@ -10,9 +10,12 @@ function parseDateTime(value: unknown): Date {
     const parsed = DateTime.fromISO(value, { setZone: true });
     if (parsed.isValid && /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value)) return parsed.toJSDate();
   }
-  throw createGraphQLError(`DateTime must be an ISO-8601 string with a time zone, e.g. 2024-01-31T12:00:00Z; got ${JSON.stringify(value)?.slice(0, 60)}`, {
-    extensions: { code: 'BAD_USER_INPUT' },
-  });
+  throw createGraphQLError(
+    `DateTime must be an ISO-8601 string with a time zone, e.g. 2024-01-31T12:00:00Z; got ${JSON.stringify(value)?.slice(0, 60)}`,
+    {
+      extensions: { code: 'BAD_USER_INPUT' },
+    },
+  );
 }
 
 builder.scalarType('DateTime', {

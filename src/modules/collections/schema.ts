@@ -30,19 +30,23 @@ export const Collection = builder.prismaNode('Collection', {
 });
 
 builder.queryField('collections', (t) =>
-  t.prismaConnection({
-    type: 'Collection',
-    cursor: 'id',
-    description: 'Collections the viewer may read, newest first; `search` matches the name.',
-    authScopes: { permission: 'VIEW_IOC_COLLECTIONS' },
-    args: {
-      search: t.arg.string(),
-      communityId: t.arg.globalID({ for: Community, description: 'Only collections owned by this community.' }),
+  t.prismaConnection(
+    {
+      type: 'Collection',
+      cursor: 'id',
+      description: 'Collections the viewer may read, newest first; `search` matches the name.',
+      authScopes: { permission: 'VIEW_IOC_COLLECTIONS' },
+      args: {
+        search: t.arg.string(),
+        communityId: t.arg.globalID({ for: Community, description: 'Only collections owned by this community.' }),
+      },
+      resolve: (query, _, args, ctx) =>
+        ctx.prisma.collection.findMany({ ...query, where: collectionsWhere(ctx, args), orderBy: { id: 'desc' } }),
+      totalCount: (_, args, ctx) => ctx.prisma.collection.count({ where: collectionsWhere(ctx, args) }),
     },
-    resolve: (query, _, args, ctx) =>
-      ctx.prisma.collection.findMany({ ...query, where: collectionsWhere(ctx, args), orderBy: { id: 'desc' } }),
-    totalCount: (_, args, ctx) => ctx.prisma.collection.count({ where: collectionsWhere(ctx, args) }),
-  }),
+    { name: 'CollectionConnection' },
+    { name: 'CollectionEdge' },
+  ),
 );
 
 function collectionsWhere(
@@ -64,7 +68,10 @@ const CreateCollectionInput = builder.inputType('CreateCollectionInput', {
     name: t.string({ required: true }),
     description: t.string(),
     availableForSubCommunities: t.boolean({ defaultValue: false }),
-    createDetectionRule: t.boolean({ defaultValue: false, description: 'Also create a detection rule that uses the collection.' }),
+    createDetectionRule: t.boolean({
+      defaultValue: false,
+      description: 'Also create a detection rule that uses the collection.',
+    }),
   }),
 });
 

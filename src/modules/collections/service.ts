@@ -49,8 +49,14 @@ export function requireCommunityPermission(ctx: RequestContext, communityId: str
 }
 
 /** A collection the viewer may read; foreign and missing ids answer alike. */
-export async function findReadableCollection(ctx: RequestContext, id: string, permission: Permission = 'VIEW_IOC_COLLECTIONS'): Promise<Collection> {
-  const collection = await ctx.prisma.collection.findFirst({ where: { id, ...ctx.access.collectionFilter(permission) } });
+export async function findReadableCollection(
+  ctx: RequestContext,
+  id: string,
+  permission: Permission = 'VIEW_IOC_COLLECTIONS',
+): Promise<Collection> {
+  const collection = await ctx.prisma.collection.findFirst({
+    where: { id, ...ctx.access.collectionFilter(permission) },
+  });
   if (!collection) throw new NotFoundError('Collection');
   return collection;
 }
@@ -58,6 +64,12 @@ export async function findReadableCollection(ctx: RequestContext, id: string, pe
 /** A collection the viewer may change: it must be managed from its own community. */
 export async function findManageableCollection(ctx: RequestContext, id: string): Promise<Collection> {
   const collection = await findReadableCollection(ctx, id);
+  if (!ctx.access.communityIds.includes(collection.communityId)) {
+    throw new ForbiddenError(
+      'This collection is shared with your community; it can only be changed from the community that owns it',
+      'MANAGE_IOC_COLLECTIONS',
+    );
+  }
   requireCommunityPermission(ctx, collection.communityId, 'MANAGE_IOC_COLLECTIONS');
   return collection;
 }

@@ -47,7 +47,10 @@ export class Access {
     };
   }
 
-  canReadCollection(collection: { communityId: string; availableForSubCommunities: boolean }, permission: Permission = 'VIEW_IOC_COLLECTIONS'): boolean {
+  canReadCollection(
+    collection: { communityId: string; availableForSubCommunities: boolean },
+    permission: Permission = 'VIEW_IOC_COLLECTIONS',
+  ): boolean {
     if (this.can(permission, collection.communityId)) return true;
     return collection.availableForSubCommunities && this.sharingAncestors(permission).includes(collection.communityId);
   }

@@ -31,7 +31,11 @@ builder.queryField('communities', (t) =>
     type: ['Community'],
     description: "Communities the request acts on (all the viewer's, or those named in X-Community-Ids).",
     resolve: (query, _, __, ctx) =>
-      ctx.prisma.community.findMany({ ...query, where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+      ctx.prisma.community.findMany({
+        ...query,
+        where: { id: { in: ctx.access.communityIds } },
+        orderBy: { name: 'asc' },
+      }),
   }),
 );
 
@@ -52,7 +56,11 @@ const ViewerRef = builder.objectRef<{ userId: string }>('Viewer').implement({
       type: ['Community'],
       description: 'Every community the request acts on, with the permissions the viewer has there.',
       resolve: (query, _, __, ctx) =>
-        ctx.prisma.community.findMany({ ...query, where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+        ctx.prisma.community.findMany({
+          ...query,
+          where: { id: { in: ctx.access.communityIds } },
+          orderBy: { name: 'asc' },
+        }),
     }),
   }),
 });
@@ -75,4 +83,6 @@ builder.prismaObject('Role', {
   }),
 });
 
-builder.queryField('viewer', (t) => t.field({ type: ViewerRef, resolve: (_, __, ctx) => ({ userId: ctx.viewer.userId }) }));
+builder.queryField('viewer', (t) =>
+  t.field({ type: ViewerRef, resolve: (_, __, ctx) => ({ userId: ctx.viewer.userId }) }),
+);

@@ -18,7 +18,13 @@ export const BUILT_IN_ROLES: { name: string; description: string; permissions: P
   {
     name: 'analyst',
     description: 'Manage collections and detection, see telemetry and alerts',
-    permissions: ['VIEW_IOC_COLLECTIONS', 'VIEW_IOC_COLLECTIONS_TELEMETRY', 'MANAGE_IOC_COLLECTIONS', 'MANAGE_DETECTION_RULES', 'VIEW_ALERTS'],
+    permissions: [
+      'VIEW_IOC_COLLECTIONS',
+      'VIEW_IOC_COLLECTIONS_TELEMETRY',
+      'MANAGE_IOC_COLLECTIONS',
+      'MANAGE_DETECTION_RULES',
+      'VIEW_ALERTS',
+    ],
   },
   { name: 'viewer', description: 'Read collections and alerts', permissions: ['VIEW_IOC_COLLECTIONS', 'VIEW_ALERTS'] },
   { name: 'sensor', description: 'Send events for detection and telemetry', permissions: ['INGEST_EVENTS'] },
@@ -102,7 +108,8 @@ export async function loadAccess(db: Db, userId: string, selected: string[] | nu
   if (wanted) {
     const known = new Set(rows.map((r) => r.id));
     const unknown = [...wanted].filter((id) => !known.has(id));
-    if (unknown.length) throw new UnknownCommunitySelectionError(`X-Community-Ids: unknown community ${unknown.join(', ')}`);
+    if (unknown.length)
+      throw new UnknownCommunitySelectionError(`X-Community-Ids: unknown community ${unknown.join(', ')}`);
   }
   const kept = rows.filter((r) => !wanted || wanted.has(r.id));
   return new Access(

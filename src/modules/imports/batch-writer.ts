@@ -131,7 +131,8 @@ class BatchPlan {
     private readonly target: BatchTarget,
     private quotaLeft: number,
   ) {
-    for (const row of stored) this.register({ id: row.id, isNew: false, dirty: false, revoked: row.revoked_at !== null, state: stateOf(row) });
+    for (const row of stored)
+      this.register({ id: row.id, isNew: false, dirty: false, revoked: row.revoked_at !== null, state: stateOf(row) });
   }
 
   get newEntries() {
@@ -165,16 +166,28 @@ class BatchPlan {
     const { observable, properties } = row;
     const entry = this.match(observable);
     if (entry === 'conflict') {
-      return this.reject(row, 'CONFLICTING_INDICATORS', 'these hashes belong to two different file indicators of the collection');
+      return this.reject(
+        row,
+        'CONFLICTING_INDICATORS',
+        'these hashes belong to two different file indicators of the collection',
+      );
     }
     if (!entry) return this.create(row);
     if (entry.revoked) {
-      return this.reject(row, 'INDICATOR_REVOKED', 'the indicator is revoked in this collection; re-importing does not restore it');
+      return this.reject(
+        row,
+        'INDICATOR_REVOKED',
+        'the indicator is revoked in this collection; re-importing does not restore it',
+      );
     }
     const hashes = { ...entry.state.hashes };
     for (const [algorithm, value] of Object.entries(hashesOf(observable)) as [keyof FileHashes, string][]) {
       if (hashes[algorithm] && hashes[algorithm] !== value) {
-        return this.reject(row, 'HASH_MISMATCH', `the file is stored with another ${algorithm.toUpperCase()} (${hashes[algorithm]})`);
+        return this.reject(
+          row,
+          'HASH_MISMATCH',
+          `the file is stored with another ${algorithm.toUpperCase()} (${hashes[algorithm]})`,
+        );
       }
       hashes[algorithm] = value;
     }
@@ -215,7 +228,11 @@ class BatchPlan {
     const problem = checkValidity(state.validFrom, state.validUntil);
     if (problem) return this.reject(row, 'INVALID_VALIDITY', problem);
     if (this.quotaLeft <= 0) {
-      return this.reject(row, 'QUOTA_EXCEEDED', `the community already holds its quota of ${this.target.quota} indicators`);
+      return this.reject(
+        row,
+        'QUOTA_EXCEEDED',
+        `the community already holds its quota of ${this.target.quota} indicators`,
+      );
     }
     this.quotaLeft -= 1;
     this.register({ id: uuidv7(), isNew: true, dirty: true, revoked: false, state });
@@ -229,7 +246,8 @@ function lookupKeys(rows: ParsedRow[]) {
   for (const { observable } of rows) {
     values.push(observable.value);
     if (observable.type === 'FILE') {
-      for (const h of ['md5', 'sha1', 'sha256'] as const) if (observable.hashes[h]) hashes[h].push(observable.hashes[h]!);
+      for (const h of ['md5', 'sha1', 'sha256'] as const)
+        if (observable.hashes[h]) hashes[h].push(observable.hashes[h]!);
     }
   }
   return { values, hashes };
@@ -269,7 +287,9 @@ export async function writeBatch(
   try {
     await client.query('BEGIN');
     // Serialises writers of one community: the quota holds under concurrent imports.
-    const { rows: [community] } = await client.query<{ indicator_count: number }>(
+    const {
+      rows: [community],
+    } = await client.query<{ indicator_count: number }>(
       'SELECT indicator_count FROM communities WHERE id = $1 FOR UPDATE',
       [target.communityId],
     );
@@ -296,8 +316,21 @@ export async function writeBatch(
            FROM unnest($2::uuid[], $3::"ObservableType"[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                        $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
              AS u(id, type, value, md5, sha1, sha256, sha512, threat_ids, phases, valid_from, valid_until, description)`,
-        [target.collectionId, created.ids, created.types, created.values, created.md5, created.sha1, created.sha256,
-          created.sha512, created.threatIds, created.phases, created.validFrom, created.validUntil, created.descriptions],
+        [
+          target.collectionId,
+          created.ids,
+          created.types,
+          created.values,
+          created.md5,
+          created.sha1,
+          created.sha256,
+          created.sha512,
+          created.threatIds,
+          created.phases,
+          created.validFrom,
+          created.validUntil,
+          created.descriptions,
+        ],
       );
       await client.query('UPDATE communities SET indicator_count = indicator_count + $2 WHERE id = $1', [
         target.communityId,
@@ -315,8 +348,19 @@ export async function writeBatch(
                        $9::timestamptz[], $10::timestamptz[], $11::text[])
              AS u(id, value, md5, sha1, sha256, sha512, threat_ids, phases, valid_from, valid_until, description)
           WHERE i.id = u.id`,
-        [changed.ids, changed.values, changed.md5, changed.sha1, changed.sha256, changed.sha512, changed.threatIds,
-          changed.phases, changed.validFrom, changed.validUntil, changed.descriptions],
+        [
+          changed.ids,
+          changed.values,
+          changed.md5,
+          changed.sha1,
+          changed.sha256,
+          changed.sha512,
+          changed.threatIds,
+          changed.phases,
+          changed.validFrom,
+          changed.validUntil,
+          changed.descriptions,
+        ],
       );
     }
     const errors = [...invalid, ...plan.errors];
@@ -325,7 +369,13 @@ export async function writeBatch(
         `INSERT INTO import_row_errors (job_id, line, value, code, message)
          SELECT $1::uuid, u.* FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS u
          ON CONFLICT DO NOTHING`,
-        [target.jobId, errors.map((e) => e.line), errors.map((e) => e.value.slice(0, 1000)), errors.map((e) => e.code), errors.map((e) => e.message)],
+        [
+          target.jobId,
+          errors.map((e) => e.line),
+          errors.map((e) => e.value.slice(0, 1000)),
+          errors.map((e) => e.code),
+          errors.map((e) => e.message),
+        ],
       );
     }
     const counts = { ...plan.counts, invalid: plan.counts.invalid + invalid.length };

@@ -13,9 +13,16 @@ export async function registerImportWorkers(services: Services): Promise<void> {
       try {
         await runImportJob(services, job.data.importJobId);
       } catch (error) {
-        logger.error({ err: error, importJobId: job.data.importJobId, attempt: job.retryCount }, 'import attempt failed');
+        logger.error(
+          { err: error, importJobId: job.data.importJobId, attempt: job.retryCount },
+          'import attempt failed',
+        );
         if (job.retryCount >= job.retryLimit) {
-          await failImportJob(services, job.data.importJobId, 'The import stopped on an internal error; see the service log.');
+          await failImportJob(
+            services,
+            job.data.importJobId,
+            'The import stopped on an internal error; see the service log.',
+          );
         }
         throw error;
       }

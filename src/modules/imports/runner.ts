@@ -59,7 +59,8 @@ export async function runImportJob(services: ImportServices, importJobId: string
         continue;
       }
       const result = parseObservable(row.raw);
-      if (result.ok) parsed.push({ line: row.line, raw: row.raw, observable: result.observable, properties: row.properties });
+      if (result.ok)
+        parsed.push({ line: row.line, raw: row.raw, observable: result.observable, properties: row.properties });
       else invalid.push({ line: row.line, value: row.raw, code: result.error.code, message: result.error.message });
     }
     await writeBatch(services.pool, target, parsed, invalid, start, end);

@@ -20,7 +20,9 @@ builder.prismaObject('ImportRowError', {
   fields: (t) => ({
     line: t.exposeInt('line'),
     value: t.exposeString('value'),
-    code: t.exposeString('code', { description: 'Stable, e.g. UNRECOGNISED, INVALID_HASH, QUOTA_EXCEEDED, INDICATOR_REVOKED.' }),
+    code: t.exposeString('code', {
+      description: 'Stable, e.g. UNRECOGNISED, INVALID_HASH, QUOTA_EXCEEDED, INDICATOR_REVOKED.',
+    }),
     message: t.exposeString('message'),
   }),
 });
@@ -33,13 +35,21 @@ export const ImportJob = builder.prismaNode('ImportJob', {
     collection: t.relation('collection'),
     kind: t.field({ type: ImportKindEnum, resolve: (job) => job.kind }),
     status: t.field({ type: JobStatusEnum, resolve: (job) => job.status }),
-    total: t.exposeInt('total', { nullable: true, description: 'Rows to import, known once the job has read its source.' }),
+    total: t.exposeInt('total', {
+      nullable: true,
+      description: 'Rows to import, known once the job has read its source.',
+    }),
     processed: t.exposeInt('processed'),
     created: t.exposeInt('created'),
     updated: t.exposeInt('updated'),
     unchanged: t.exposeInt('unchanged'),
     invalid: t.exposeInt('invalid', { description: 'Rows rejected; each is listed in `errors`.' }),
-    errors: t.relatedConnection('errors', { cursor: 'jobId_line', query: { orderBy: { line: 'asc' } }, totalCount: true }),
+    errors: t.relatedConnection(
+      'errors',
+      { cursor: 'jobId_line', query: { orderBy: { line: 'asc' } }, totalCount: true },
+      { name: 'ImportRowErrorConnection' },
+      { name: 'ImportRowErrorEdge' },
+    ),
     failureMessage: t.exposeString('failureMessage', { nullable: true }),
     requestedBy: t.relation('requestedBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -49,12 +59,17 @@ export const ImportJob = builder.prismaNode('ImportJob', {
 });
 
 builder.prismaObjectField(Collection, 'imports', (t) =>
-  t.relatedConnection('imports', {
-    cursor: 'id',
-    description: 'Newest first.',
-    query: (_, ctx) => ({ where: importJobFilter(ctx), orderBy: { id: 'desc' } }),
-    totalCount: true,
-  }),
+  t.relatedConnection(
+    'imports',
+    {
+      cursor: 'id',
+      description: 'Newest first.',
+      query: (_, ctx) => ({ where: importJobFilter(ctx), orderBy: { id: 'desc' } }),
+      totalCount: true,
+    },
+    { name: 'ImportJobConnection' },
+    { name: 'ImportJobEdge' },
+  ),
 );
 
 const ImportSuccess = builder.objectRef<{ importJob: { id: string } }>('ImportSuccess').implement({
@@ -62,7 +77,8 @@ const ImportSuccess = builder.objectRef<{ importJob: { id: string } }>('ImportSu
   fields: (t) => ({
     importJob: t.prismaField({
       type: 'ImportJob',
-      resolve: (query, { importJob }, _, ctx) => ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: importJob.id } }),
+      resolve: (query, { importJob }, _, ctx) =>
+        ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: importJob.id } }),
     }),
   }),
 });
@@ -105,7 +121,8 @@ builder.subscriptionField('importJobUpdated', (t) =>
     description: 'The job as it is now, then after every change; completes when the job has ended.',
     args: { id: t.arg.globalID({ for: ImportJob, required: true }) },
     subscribe: (_, { id }, ctx) => followImportJob(ctx, id.id),
-    resolve: (query, jobId: string, _, ctx) => ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: jobId } }),
+    resolve: (query, jobId: string, _, ctx) =>
+      ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: jobId } }),
   }),
 );
 
@@ -115,7 +132,8 @@ async function* followImportJob(ctx: Context, id: string): AsyncGenerator<string
   let next = events.next();
   try {
     const readStatus = async () =>
-      (await ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) }, select: { status: true } }))?.status;
+      (await ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) }, select: { status: true } }))
+        ?.status;
     let status = await readStatus();
     if (!status) throw createGraphQLError('ImportJob not found', { extensions: { code: 'NOT_FOUND' } });
     yield id;

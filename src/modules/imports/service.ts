@@ -20,7 +20,10 @@ export async function requestTextImport(ctx: Context, input: TextImportInput): P
   const size = Buffer.byteLength(input.text, 'utf8');
   if (!input.text.trim()) throw new ValidationError('input.text', 'The text is empty: give one observable per line');
   if (size > ctx.env.TEXT_IMPORT_MAX_BYTES) {
-    throw new ValidationError('input.text', `The text is ${size} bytes; at most ${ctx.env.TEXT_IMPORT_MAX_BYTES} are accepted (import a file instead)`);
+    throw new ValidationError(
+      'input.text',
+      `The text is ${size} bytes; at most ${ctx.env.TEXT_IMPORT_MAX_BYTES} are accepted (import a file instead)`,
+    );
   }
   const properties = await parseIndicatorProperties(ctx.prisma, input.properties ?? {}, 'input.properties');
   // The job row and its queue entry are written in one transaction: no job without a

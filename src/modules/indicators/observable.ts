@@ -52,7 +52,16 @@ export const MAX_OBSERVABLE_LENGTH = 2048;
 const MAX_RAW_LENGTH = 2 * MAX_OBSERVABLE_LENGTH;
 
 export const SUPPORTED_URL_SCHEMES: ReadonlySet<string> = new Set([
-  'http', 'https', 'ftp', 'ftps', 'sftp', 'ws', 'wss', 'tcp', 'udp', 'smb',
+  'http',
+  'https',
+  'ftp',
+  'ftps',
+  'sftp',
+  'ws',
+  'wss',
+  'tcp',
+  'udp',
+  'smb',
 ]);
 
 const HASH_ALGORITHM_SPECS = [
@@ -81,8 +90,16 @@ const COMMENT_OR_BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*(?:$|#|\/\/|;)/;
 
 /** Wrappers that copy-paste leaves around a value: quotes, brackets, angle brackets. */
 const WRAPPER_CLOSERS: ReadonlyMap<string, string> = new Map([
-  ['"', '"'], ["'", "'"], ['`', '`'], ['“', '”'], ['‘', '’'], ['«', '»'],
-  ['<', '>'], ['(', ')'], ['[', ']'], ['{', '}'],
+  ['"', '"'],
+  ["'", "'"],
+  ['`', '`'],
+  ['“', '”'],
+  ['‘', '’'],
+  ['«', '»'],
+  ['<', '>'],
+  ['(', ')'],
+  ['[', ']'],
+  ['{', '}'],
 ]);
 
 function isTrailingPunctuation(char: string): boolean {
@@ -298,7 +315,10 @@ function classify(value: string): ParseResult {
     );
   }
   if (DIGITS_AND_DOTS.test(value)) {
-    return reject('INVALID_IP', `${quote(value)} is not an IPv4 address: expected four numbers 0-255 separated by dots`);
+    return reject(
+      'INVALID_IP',
+      `${quote(value)} is not an IPv4 address: expected four numbers 0-255 separated by dots`,
+    );
   }
   if (value.startsWith('*.')) {
     return reject('INVALID_DOMAIN', 'wildcard domains are not supported; list the domain itself, like example.com');
@@ -442,7 +462,8 @@ function canonicalDomain(text: string): Checked<string> {
   const labels = domain.split('.');
   if (labels.length < 2) return { ok: false, reason: `${quote(text)} needs at least two labels, like example.com` };
   for (const label of labels) {
-    if (label === '') return { ok: false, reason: `${quote(text)} has an empty label (a leading dot or two dots in a row)` };
+    if (label === '')
+      return { ok: false, reason: `${quote(text)} has an empty label (a leading dot or two dots in a row)` };
     if (label.length > MAX_LABEL_LENGTH) {
       return { ok: false, reason: `the label ${quote(label)} is longer than ${MAX_LABEL_LENGTH} characters` };
     }
@@ -487,7 +508,10 @@ function parseEmail(text: string): ParseResult {
     return reject('INVALID_EMAIL', `the part before the "@" is longer than ${MAX_EMAIL_LOCAL_LENGTH} characters`);
   }
   if (!EMAIL_LOCAL_PART.test(localPart)) {
-    return reject('INVALID_EMAIL', `the part before the "@" (${quote(localPart)}) contains characters an email address cannot have`);
+    return reject(
+      'INVALID_EMAIL',
+      `the part before the "@" (${quote(localPart)}) contains characters an email address cannot have`,
+    );
   }
   const domain = canonicalDomain(text.slice(at + 1));
   if (!domain.ok) return reject('INVALID_EMAIL', `invalid email domain: ${domain.reason}`);
@@ -560,7 +584,10 @@ function parseUrl(text: string, scheme: string, round = 1): ParseResult {
 
   const canonical = url.href;
   if (canonical.length > MAX_OBSERVABLE_LENGTH) {
-    return reject('TOO_LONG', `the URL is ${canonical.length} characters long once normalised; the maximum is ${MAX_OBSERVABLE_LENGTH}`);
+    return reject(
+      'TOO_LONG',
+      `the URL is ${canonical.length} characters long once normalised; the maximum is ${MAX_OBSERVABLE_LENGTH}`,
+    );
   }
   const recleaned = refangUntilSettled(unwrap(canonical)).text;
   if (recleaned === canonical) return accept({ type: 'URL', value: canonical });

@@ -35,7 +35,11 @@ export function checkDescription(description: string): string | null {
 }
 
 /** `field` is the input path used in error messages, e.g. `input.properties`. */
-export async function parseIndicatorProperties(db: Db, input: IndicatorPropertiesInput, field: string): Promise<IndicatorProperties> {
+export async function parseIndicatorProperties(
+  db: Db,
+  input: IndicatorPropertiesInput,
+  field: string,
+): Promise<IndicatorProperties> {
   const properties: IndicatorProperties = {};
   if (input.threatIds != null) {
     const ids = [...new Set(input.threatIds)];

@@ -32,7 +32,8 @@ export const Indicator = builder.prismaNode('Indicator', {
     }),
     threats: t.field({
       type: [Threat],
-      resolve: async (i, _, ctx) => (await ctx.loaders.threat.loadMany(i.threatIds)).filter((x) => x && !(x instanceof Error)) as never,
+      resolve: async (i, _, ctx) =>
+        (await ctx.loaders.threat.loadMany(i.threatIds)).filter((x) => x && !(x instanceof Error)) as never,
     }),
     validFrom: t.expose('validFrom', { type: 'DateTime' }),
     validUntil: t.expose('validUntil', { type: 'DateTime', nullable: true }),
@@ -43,7 +44,8 @@ export const Indicator = builder.prismaNode('Indicator', {
     revokedBy: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, i, _, ctx) => (i.revokedById ? ctx.prisma.user.findUnique({ ...query, where: { id: i.revokedById } }) : null),
+      resolve: (query, i, _, ctx) =>
+        i.revokedById ? ctx.prisma.user.findUnique({ ...query, where: { id: i.revokedById } }) : null,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -51,23 +53,28 @@ export const Indicator = builder.prismaNode('Indicator', {
 });
 
 builder.prismaObjectField(Collection, 'indicators', (t) =>
-  t.relatedConnection('indicators', {
-    cursor: 'id',
-    description: 'Newest first. `search` matches part of the value (defanged input is accepted) or a whole hash.',
-    args: {
-      search: t.arg.string(),
-      types: t.arg({ type: [ObservableTypeEnum] }),
-      threatIds: t.arg.globalIDList({ for: Threat }),
-      killChainPhases: t.arg({ type: [KillChainPhaseInput] }),
-      includeRevoked: t.arg.boolean({ defaultValue: false }),
-      revoked: t.arg.boolean({ description: 'true: only revoked; false: only active. Overrides includeRevoked.' }),
+  t.relatedConnection(
+    'indicators',
+    {
+      cursor: 'id',
+      description: 'Newest first. `search` matches part of the value (defanged input is accepted) or a whole hash.',
+      args: {
+        search: t.arg.string(),
+        types: t.arg({ type: [ObservableTypeEnum] }),
+        threatIds: t.arg.globalIDList({ for: Threat }),
+        killChainPhases: t.arg({ type: [KillChainPhaseInput] }),
+        includeRevoked: t.arg.boolean({ defaultValue: false }),
+        revoked: t.arg.boolean({ description: 'true: only revoked; false: only active. Overrides includeRevoked.' }),
+      },
+      query: (args) => ({
+        where: indicatorWhere({ ...args, threatIds: args.threatIds?.map((threat) => threat.id) }),
+        orderBy: { id: 'desc' },
+      }),
+      totalCount: true,
     },
-    query: (args) => ({
-      where: indicatorWhere({ ...args, threatIds: args.threatIds?.map((threat) => threat.id) }),
-      orderBy: { id: 'desc' },
-    }),
-    totalCount: true,
-  }),
+    { name: 'IndicatorConnection' },
+    { name: 'IndicatorEdge' },
+  ),
 );
 
 export const IndicatorPropertiesInput = builder.inputType('IndicatorPropertiesInput', {
@@ -101,7 +108,10 @@ builder.mutationField('updateIndicator', (t) =>
   t.field({
     type: Indicator,
     args: { input: t.arg({ type: UpdateIndicatorInput, required: true }) },
-    errors: { types: [ValidationError, NotFoundError, ForbiddenError, IndicatorRevokedError], dataField: { name: 'indicator' } },
+    errors: {
+      types: [ValidationError, NotFoundError, ForbiddenError, IndicatorRevokedError],
+      dataField: { name: 'indicator' },
+    },
     resolve: (_, { input }, ctx) =>
       updateIndicator(ctx, { ...input, id: input.id.id, threatIds: input.threatIds?.map((threat) => threat.id) }),
   }),

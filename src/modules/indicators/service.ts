@@ -37,7 +37,9 @@ export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereIn
     // `evil[.]com` finds `evil.com`; the trigram index serves the substring match.
     const term = refang(search);
     const hash = term.toLowerCase();
-    and.push({ OR: [{ value: { contains: term, mode: 'insensitive' } }, { md5: hash }, { sha1: hash }, { sha256: hash }] });
+    and.push({
+      OR: [{ value: { contains: term, mode: 'insensitive' } }, { md5: hash }, { sha1: hash }, { sha256: hash }],
+    });
   }
   return { AND: and };
 }
@@ -51,14 +53,18 @@ async function findManageableIndicator(ctx: RequestContext, id: string): Promise
   return indicator;
 }
 
-export async function updateIndicator(ctx: RequestContext, input: IndicatorPropertiesInput & { id: string }): Promise<Indicator> {
+export async function updateIndicator(
+  ctx: RequestContext,
+  input: IndicatorPropertiesInput & { id: string },
+): Promise<Indicator> {
   const indicator = await findManageableIndicator(ctx, input.id);
   if (indicator.revokedAt) throw new IndicatorRevokedError();
   const properties = await parseIndicatorProperties(ctx.prisma, input, 'input');
   const validFrom = properties.validFrom ?? indicator.validFrom;
   const validUntil = properties.validUntil === undefined ? indicator.validUntil : properties.validUntil;
   const problem = checkValidity(validFrom, validUntil);
-  if (problem) throw new ValidationError(properties.validUntil !== undefined ? 'input.validUntil' : 'input.validFrom', problem);
+  if (problem)
+    throw new ValidationError(properties.validUntil !== undefined ? 'input.validUntil' : 'input.validFrom', problem);
   return ctx.prisma.indicator.update({
     where: { id: indicator.id },
     data: { ...properties, updatedAt: new Date() },

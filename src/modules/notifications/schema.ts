@@ -22,15 +22,24 @@ export const Notification = builder.prismaNode('Notification', {
 });
 
 builder.queryField('notifications', (t) =>
-  t.prismaConnection({
-    type: 'Notification',
-    cursor: 'id',
-    description: 'Newest first; `unreadOnly` leaves out what was read.',
-    args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
-    resolve: (query, _, { unreadOnly }, ctx) =>
-      ctx.prisma.notification.findMany({ ...query, where: notificationFilter(ctx, unreadOnly), orderBy: { id: 'desc' } }),
-    totalCount: (_, { unreadOnly }, ctx) => ctx.prisma.notification.count({ where: notificationFilter(ctx, unreadOnly) }),
-  }),
+  t.prismaConnection(
+    {
+      type: 'Notification',
+      cursor: 'id',
+      description: 'Newest first; `unreadOnly` leaves out what was read.',
+      args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
+      resolve: (query, _, { unreadOnly }, ctx) =>
+        ctx.prisma.notification.findMany({
+          ...query,
+          where: notificationFilter(ctx, unreadOnly),
+          orderBy: { id: 'desc' },
+        }),
+      totalCount: (_, { unreadOnly }, ctx) =>
+        ctx.prisma.notification.count({ where: notificationFilter(ctx, unreadOnly) }),
+    },
+    { name: 'NotificationConnection' },
+    { name: 'NotificationEdge' },
+  ),
 );
 
 builder.queryField('unreadNotificationCount', (t) =>
@@ -43,9 +52,11 @@ const MarkNotificationsReadInput = builder.inputType('MarkNotificationsReadInput
   }),
 });
 
-const MarkNotificationsReadPayload = builder.objectRef<{ markedRead: number; unreadCount: number }>('MarkNotificationsReadPayload').implement({
-  fields: (t) => ({ markedRead: t.exposeInt('markedRead'), unreadCount: t.exposeInt('unreadCount') }),
-});
+const MarkNotificationsReadPayload = builder
+  .objectRef<{ markedRead: number; unreadCount: number }>('MarkNotificationsReadPayload')
+  .implement({
+    fields: (t) => ({ markedRead: t.exposeInt('markedRead'), unreadCount: t.exposeInt('unreadCount') }),
+  });
 
 builder.mutationField('markNotificationsRead', (t) =>
   t.field({
@@ -53,7 +64,10 @@ builder.mutationField('markNotificationsRead', (t) =>
     args: { input: t.arg({ type: MarkNotificationsReadInput, required: true }) },
     errors: { dataField: { name: 'result' } },
     resolve: async (_, { input }, ctx) => ({
-      markedRead: await markNotificationsRead(ctx, input.ids?.map((n) => n.id)),
+      markedRead: await markNotificationsRead(
+        ctx,
+        input.ids?.map((n) => n.id),
+      ),
       unreadCount: await ctx.prisma.notification.count({ where: notificationFilter(ctx, true) }),
     }),
   }),

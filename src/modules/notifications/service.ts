@@ -12,7 +12,10 @@ export interface NewNotification {
   subject?: { type: string; id: string };
 }
 
-export async function notify(services: Pick<Services, 'prisma' | 'pubsub'>, input: NewNotification): Promise<Notification> {
+export async function notify(
+  services: Pick<Services, 'prisma' | 'pubsub'>,
+  input: NewNotification,
+): Promise<Notification> {
   const notification = await services.prisma.notification.create({
     data: {
       userId: input.userId,

@@ -96,7 +96,10 @@ export function resolveKillChainPhase(phaseName: string, killChainName?: string 
     const chainSlug = slug(killChainName);
     const chain = CHAIN_ALIASES[chainSlug] ?? chainSlug;
     if (!KILL_CHAINS[chain]) {
-      return { ok: false, message: `unknown kill chain "${killChainName}" (use ${LOCKHEED_MARTIN} or ${MITRE_ATTACK})` };
+      return {
+        ok: false,
+        message: `unknown kill chain "${killChainName}" (use ${LOCKHEED_MARTIN} or ${MITRE_ATTACK})`,
+      };
     }
     chains = [chain];
   }

@@ -9,7 +9,10 @@ export const Threat = builder.prismaNode('Threat', {
     name: t.exposeString('name'),
     aliases: t.exposeStringList('aliases'),
     kind: t.exposeString('kind', { description: 'intrusion-set, malware, tool, …' }),
-    externalId: t.exposeString('externalId', { nullable: true, description: 'Id in the source catalogue, e.g. MITRE ATT&CK G0007.' }),
+    externalId: t.exposeString('externalId', {
+      nullable: true,
+      description: 'Id in the source catalogue, e.g. MITRE ATT&CK G0007.',
+    }),
   }),
 });
 
@@ -28,7 +31,8 @@ builder.queryField('threats', (t) =>
       totalCount: async (_, { search }, ctx) =>
         search?.trim() ? (await searchThreatIds(ctx.prisma, search.trim())).length : ctx.prisma.threat.count(),
     },
-    {},
+    { name: 'ThreatConnection' },
+    { name: 'ThreatEdge' },
   ),
 );
 
@@ -41,7 +45,8 @@ export const KillChainPhase = builder.objectRef<Phase>('KillChainPhase').impleme
 });
 
 export const KillChainPhaseInput = builder.inputType('KillChainPhaseInput', {
-  description: 'Names are matched loosely: `c2`, `Command and Control` and `command-and-control` are one phase. Without a chain, Lockheed Martin is preferred.',
+  description:
+    'Names are matched loosely: `c2`, `Command and Control` and `command-and-control` are one phase. Without a chain, Lockheed Martin is preferred.',
   fields: (t) => ({
     killChainName: t.string(),
     phaseName: t.string({ required: true }),

@@ -26,22 +26,27 @@ export function parseThreatCatalogue(json: unknown, defaultKind = 'threat'): Thr
     const entry = (item ?? {}) as Record<string, unknown>;
     const meta = (entry.meta ?? {}) as Record<string, unknown>;
     const rawName = entry.name ?? entry.value;
-    if (typeof rawName !== 'string' || !rawName.trim()) throw new Error(`Threat catalogue: entry ${index + 1} has no name`);
+    if (typeof rawName !== 'string' || !rawName.trim())
+      throw new Error(`Threat catalogue: entry ${index + 1} has no name`);
     // MISP galaxy values carry the ATT&CK id as a suffix: "APT28 - G0007".
     const suffix = / - ([GS]\d{4})$/.exec(rawName);
     const name = (suffix ? rawName.slice(0, suffix.index) : rawName).trim();
     const externalIds = asStrings(meta.external_id);
     const externalId = entry.externalId ?? entry.mitre_id ?? externalIds[0] ?? suffix?.[1] ?? null;
-    const kind = entry.kind ?? entry.type ?? (typeof galaxyKind === 'string' ? galaxyKind.replace(/^mitre-/, '') : defaultKind);
-    const aliases = [...new Set([...asStrings(entry.aliases), ...asStrings(meta.synonyms)].map((a) => a.trim()))].filter(
-      (a) => a && a.toLowerCase() !== name.toLowerCase(),
-    );
+    const kind =
+      entry.kind ?? entry.type ?? (typeof galaxyKind === 'string' ? galaxyKind.replace(/^mitre-/, '') : defaultKind);
+    const aliases = [
+      ...new Set([...asStrings(entry.aliases), ...asStrings(meta.synonyms)].map((a) => a.trim())),
+    ].filter((a) => a && a.toLowerCase() !== name.toLowerCase());
     return { name, aliases, kind: String(kind), externalId: typeof externalId === 'string' ? externalId : null };
   });
 }
 
 /** Inserts or updates (by external id, else by name and kind) every entry; returns counts. */
-export async function importThreatCatalogue(db: Db, entries: ThreatEntry[]): Promise<{ created: number; updated: number }> {
+export async function importThreatCatalogue(
+  db: Db,
+  entries: ThreatEntry[],
+): Promise<{ created: number; updated: number }> {
   let created = 0;
   let updated = 0;
   await db.$transaction(async (tx) => {

@@ -1,0 +1,106 @@
+// Operations shared by the tests; codegen turns each into a typed document.
+import { graphql } from './generated/gql.ts';
+
+export const CreateCollection = graphql(`
+  mutation CreateCollection($input: CreateCollectionInput!) {
+    createCollection(input: $input) {
+      __typename
+      ... on CreateCollectionSuccess {
+        collection { id name description availableForSubCommunities createDetectionRule indicatorCount viewerCanManage community { id } }
+      }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on ForbiddenError { missingPermission }
+    }
+  }
+`);
+
+export const UpdateCollection = graphql(`
+  mutation UpdateCollection($input: UpdateCollectionInput!) {
+    updateCollection(input: $input) {
+      __typename
+      ... on UpdateCollectionSuccess { collection { id name description availableForSubCommunities } }
+      ... on Error { code message }
+      ... on ValidationError { field }
+    }
+  }
+`);
+
+export const Collections = graphql(`
+  query Collections($first: Int, $after: String, $search: String, $communityId: ID) {
+    collections(first: $first, after: $after, search: $search, communityId: $communityId) {
+      totalCount
+      edges { cursor node { id name community { id } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const ImportText = graphql(`
+  mutation ImportText($input: ImportIndicatorsFromTextInput!) {
+    importIndicatorsFromText(input: $input) {
+      __typename
+      ... on ImportSuccess { importJob { id status kind } }
+      ... on Error { code message }
+      ... on ValidationError { field }
+    }
+  }
+`);
+
+export const ImportJobState = graphql(`
+  query ImportJobState($id: ID!) {
+    node(id: $id) {
+      ... on ImportJob {
+        id status kind total processed created updated unchanged invalid failureMessage finishedAt
+        errors(first: 100) { totalCount edges { node { line value code message } } }
+      }
+    }
+  }
+`);
+
+export const Indicators = graphql(`
+  query Indicators(
+    $id: ID!
+    $first: Int
+    $after: String
+    $search: String
+    $types: [ObservableType!]
+    $threatIds: [ID!]
+    $killChainPhases: [KillChainPhaseInput!]
+    $includeRevoked: Boolean
+    $revoked: Boolean
+  ) {
+    node(id: $id) {
+      ... on Collection {
+        indicatorCount
+        indicators(
+          first: $first
+          after: $after
+          search: $search
+          types: $types
+          threatIds: $threatIds
+          killChainPhases: $killChainPhases
+          includeRevoked: $includeRevoked
+          revoked: $revoked
+        ) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges {
+            node {
+              id type value description validFrom validUntil revoked revokedAt
+              hashes { algorithm value }
+              threats { id name }
+              killChainPhases { killChainName phaseName }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const Threats = graphql(`
+  query Threats($search: String, $first: Int) {
+    threats(search: $search, first: $first) { totalCount edges { node { id name aliases kind } } }
+  }
+`);
