@@ -24,9 +24,12 @@ export interface UpdateCollectionInput {
   availableForSubCommunities?: boolean | null;
 }
 
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function cleanName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) throw new ValidationError('input.name', 'Name must not be empty');
+  if (CONTROL_CHARACTERS.test(trimmed)) throw new ValidationError('input.name', 'Name must not contain control characters');
   if (trimmed.length > NAME_MAX) throw new ValidationError('input.name', `Name is longer than ${NAME_MAX} characters`);
   return trimmed;
 }
@@ -34,6 +37,7 @@ function cleanName(name: string): string {
 function cleanDescription(description: string | null | undefined): string | null | undefined {
   if (description === undefined) return undefined;
   const trimmed = description?.trim() || null;
+  if (trimmed?.includes('\u0000')) throw new ValidationError('input.description', 'Description must not contain NUL characters');
   if (trimmed && trimmed.length > DESCRIPTION_MAX) {
     throw new ValidationError('input.description', `Description is longer than ${DESCRIPTION_MAX} characters`);
   }

@@ -113,6 +113,9 @@ function stateOf(row: StoredIndicator): IndicatorState {
   };
 }
 
+/** Rejected values are stored for people to read: bounded, and without NUL (PostgreSQL text cannot hold it). */
+const printable = (value: string) => value.slice(0, 1000).replace(/\u0000/g, '\uFFFD');
+
 /** A PostgreSQL array literal; elements are quoted so any text survives. */
 function arrayLiteral(items: string[]): string {
   return `{${items.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
@@ -372,7 +375,7 @@ export async function writeBatch(
         [
           target.jobId,
           errors.map((e) => e.line),
-          errors.map((e) => e.value.slice(0, 1000)),
+          errors.map((e) => printable(e.value)),
           errors.map((e) => e.code),
           errors.map((e) => e.message),
         ],

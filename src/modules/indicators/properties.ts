@@ -29,9 +29,10 @@ export function checkValidity(validFrom: Date, validUntil: Date | null | undefin
 }
 
 export function checkDescription(description: string): string | null {
-  return description.length > DESCRIPTION_MAX
-    ? `description is ${description.length} characters long; at most ${DESCRIPTION_MAX} are allowed`
-    : null;
+  if (description.length > DESCRIPTION_MAX) {
+    return `description is ${description.length} characters long; at most ${DESCRIPTION_MAX} are allowed`;
+  }
+  return description.includes('\u0000') ? 'description must not contain NUL characters' : null;
 }
 
 /** `field` is the input path used in error messages, e.g. `input.properties`. */

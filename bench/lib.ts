@@ -1,0 +1,100 @@
+// Shared set-up of the benches: a database (DATABASE_URL or a throw-away embedded one),
+// the real service in this process, and a tenant with an API key.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { closeServices, createServices } from '../src/app.ts';
+import { readEnv } from '../src/config/env.ts';
+import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createApiKey, ensureBuiltInRoles } from '../src/modules/communities/service.ts';
+import type { Services } from '../src/services.ts';
+import { startWorkers } from '../src/worker.ts';
+import { createYogaApp, type Yoga } from '../src/yoga.ts';
+
+export interface Bench {
+  services: Services;
+  yoga: Yoga;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startBench(): Promise<Bench> {
+  let databaseUrl = process.env.DATABASE_URL;
+  let stopDatabase = async () => {};
+  if (!databaseUrl) {
+    const directory = mkdtempSync(path.join(tmpdir(), 'ioc-bench-pg-'));
+    chmodSync(directory, 0o777);
+    const cluster = await startEmbeddedPostgres(path.join(directory, 'data'), { persistent: false });
+    databaseUrl = cluster.url;
+    stopDatabase = async () => {
+      await cluster.stop();
+      rmSync(directory, { recursive: true, force: true });
+    };
+  }
+  await migrate(databaseUrl);
+  const services = await createServices(readEnv({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }), databaseUrl);
+  await ensureBuiltInRoles(services.prisma);
+  await startWorkers(services);
+  return {
+    services,
+    yoga: createYogaApp(services),
+    databaseUrl,
+    async close() {
+      await closeServices(services, 5000);
+      await stopDatabase();
+    },
+  };
+}
+
+/** A community with an admin user; returns its raw id and an API key. */
+export async function benchTenant(services: Services): Promise<{ communityId: string; key: string }> {
+  const { prisma } = services;
+  const community = await prisma.community.create({ data: { name: `bench ${Date.now()}` } });
+  const user = await prisma.user.create({ data: { name: 'bench', email: `bench-${Date.now()}@bench.invalid` } });
+  const admin = await prisma.role.findUniqueOrThrow({ where: { name: 'admin' } });
+  await prisma.membership.create({ data: { userId: user.id, communityId: community.id, roleId: admin.id } });
+  return { communityId: community.id, key: (await createApiKey(prisma, user.id, 'bench')).key };
+}
+
+export async function graphqlCall(yoga: Yoga, key: string, query: string, variables: Record<string, unknown>) {
+  const response = await yoga.fetch('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+export const toGlobalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+
+/** Peak resident set size of this process so far, in MB. */
+export const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/** Deterministic pseudo-random numbers, so every run measures the same data. */
+export function seededRandom(seed = 42): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Realistic observables: mostly IPs and domains, some URLs, hashes and emails. */
+export function observableGenerator(random: () => number) {
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+  const word = () => Math.floor(random() * 36 ** 6).toString(36).padStart(4, 'a');
+  const octet = () => Math.floor(random() * 223) + 1;
+  return (i: number): string => {
+    const r = random();
+    if (r < 0.4) return `${octet()}.${octet()}.${octet()}.${(i % 254) + 1}`;
+    if (r < 0.48) return `2001:db8:${hex(4)}::${(i % 65535).toString(16)}`;
+    if (r < 0.68) return `${word()}-${i}.${['com', 'net', 'ru', 'xyz', 'info'][i % 5]}`;
+    if (r < 0.83) return `hxxp://${word()}${i}[.]example/${word()}/payload.exe`;
+    if (r < 0.88) return hex(32);
+    if (r < 0.95) return hex(64);
+    return `${word()}.${i}@${word()}.org`;
+  };
+}

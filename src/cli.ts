@@ -1,0 +1,488 @@
+// `npm run cli -- <command>`: administration of communities, users, roles, API keys and the
+// threat catalogue, on the database the service uses (DATABASE_URL, else the embedded one).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readEnv, type Env } from './config/env.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { createDatabaseClients, type Db } from './db/prisma.ts';
+import type { Permission } from './generated/prisma/enums.ts';
+import { ALL_PERMISSIONS, createApiKey, ensureBuiltInRoles } from './modules/communities/service.ts';
+import { importThreatCatalogue, parseThreatCatalogue, type ThreatEntry } from './modules/threats/service.ts';
+
+const RUN = 'npm run cli --';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A mistake on the command line (exit code 2); `usage` is printed after the message. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage = generalUsage(),
+  ) {
+    super(message);
+  }
+}
+
+/** What a command prints: `text` for people, `json` with `--json` for scripts. */
+interface Output {
+  text: string;
+  json: unknown;
+}
+
+type Task = (db: Db) => Promise<Output>;
+
+type Args<R extends string, O extends string> = Record<R, string> & Partial<Record<O, string>>;
+
+interface CommandSpec<R extends string, O extends string> {
+  summary: string;
+  /** Option name → what its value is, for the usage line. */
+  required: Record<R, string>;
+  optional?: Record<O, string>;
+  /** Checks what needs no database (so mistakes exit before it starts), then returns the work. */
+  prepare: (args: Args<R, O>) => Task;
+}
+
+interface Command {
+  summary: string;
+  required: Record<string, string>;
+  optional: Record<string, string>;
+  prepare: (args: Record<string, string>) => Task;
+}
+
+function command<R extends string, O extends string = never>(spec: CommandSpec<R, O>): Command {
+  return {
+    summary: spec.summary,
+    required: spec.required,
+    optional: spec.optional ?? {},
+    prepare: (args) => spec.prepare(args as Args<R, O>),
+  };
+}
+
+const COMMANDS: Record<string, Command> = {
+  'community create': command({
+    summary: 'Create a community (a sub-community with --parent); prints its id.',
+    required: { name: 'name' },
+    optional: { parent: 'community id or name' },
+    prepare: ({ name, parent }) => (db) => createCommunity(db, name, parent),
+  }),
+  'community list': command({
+    summary: 'Show the community tree with ids.',
+    required: {},
+    prepare: () => listCommunities,
+  }),
+  'user create': command({
+    summary: 'Create a user; prints its id.',
+    required: { name: 'name', email: 'email' },
+    prepare: ({ name, email }) => {
+      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`--email: "${email}" is not an email address.`);
+      return (db) => createUser(db, name, email);
+    },
+  }),
+  'role list': command({
+    summary: 'Show the roles and their permissions.',
+    required: {},
+    prepare: () => listRoles,
+  }),
+  'role create': command({
+    summary: `Create a role. Permissions: ${ALL_PERMISSIONS.join(', ')}.`,
+    required: { name: 'name', permissions: 'P1,P2,...' },
+    prepare: ({ name, permissions }) => {
+      const granted = parsePermissions(permissions);
+      return (db) => createRole(db, name, granted);
+    },
+  }),
+  'member add': command({
+    summary: 'Give a user a role in a community (and its sub-communities); replaces an existing role there.',
+    required: { user: 'email or id', community: 'community id or name', role: 'role name' },
+    prepare: (args) => (db) => addMember(db, args),
+  }),
+  'key create': command({
+    summary: 'Create an API key for a user; prints the key once (only its hash is stored).',
+    required: { user: 'email or id' },
+    optional: { name: 'name' },
+    prepare: ({ user, name = 'cli' }) => (db) => createKey(db, user, name),
+  }),
+  'key list': command({
+    summary: "Show a user's API keys (prefix, name, created, revoked).",
+    required: { user: 'email or id' },
+    prepare: ({ user }) => (db) => listKeys(db, user),
+  }),
+  'key revoke': command({
+    summary: 'Revoke an API key; it stops working at once.',
+    required: { id: 'key id' },
+    prepare: ({ id }) => {
+      if (!UUID.test(id)) throw new UsageError(`--id: "${id}" is not a key id; see them with \`${RUN} key list --user <email>\`.`);
+      return (db) => revokeKey(db, id);
+    },
+  }),
+  'threats import': command({
+    summary:
+      'Import a threat catalogue: a JSON list of {name, aliases, kind|type, externalId|mitre_id} or a MISP galaxy ' +
+      'cluster. Known threats are updated, never duplicated. --kind applies to entries that name none.',
+    required: { file: 'path.json' },
+    optional: { kind: 'kind' },
+    prepare: ({ file, kind }) => {
+      const entries = readThreatCatalogue(file, kind);
+      return (db) => importThreats(db, file, entries);
+    },
+  }),
+};
+
+// ---- communities
+
+interface CommunityRef {
+  id: string;
+  name: string;
+}
+
+async function findCommunity(db: Db, ref: string): Promise<CommunityRef> {
+  const matches = await db.community.findMany({
+    where: UUID.test(ref) ? { id: ref } : { name: ref },
+    select: { id: true, name: true },
+  });
+  if (matches.length === 1) return matches[0];
+  if (!matches.length) throw new Error(`No community "${ref}". See ids and names with \`${RUN} community list\`.`);
+  const ids = matches.map((c) => c.id).join(', ');
+  throw new Error(`Several communities are named "${ref}" (${ids}); pass the id instead.`);
+}
+
+async function createCommunity(db: Db, name: string, parentRef: string | undefined): Promise<Output> {
+  const parent = parentRef ? await findCommunity(db, parentRef) : null;
+  // The database only keeps sub-community names unique; top-level ones must be too, to be found by name.
+  const sibling = await db.community.findFirst({ where: { name, parentId: parent?.id ?? null }, select: { id: true } });
+  const where = parent ? `under "${parent.name}"` : 'at the top level';
+  if (sibling) throw new Error(`A community named "${name}" already exists ${where} (id ${sibling.id}).`);
+  const community = await db.community.create({ data: { name, parentId: parent?.id ?? null } });
+  return {
+    text: `Created community "${name}" ${where}: ${community.id}`,
+    json: { id: community.id, name, parentId: community.parentId },
+  };
+}
+
+interface CommunityNode extends CommunityRef {
+  children: CommunityNode[];
+}
+
+async function listCommunities(db: Db): Promise<Output> {
+  const rows = await db.community.findMany({ select: { id: true, name: true, parentId: true }, orderBy: { name: 'asc' } });
+  const childrenOf = new Map<string | null, typeof rows>();
+  for (const row of rows) childrenOf.set(row.parentId, [...(childrenOf.get(row.parentId) ?? []), row]);
+  const subtree = (parentId: string | null): CommunityNode[] =>
+    (childrenOf.get(parentId) ?? []).map(({ id, name }) => ({ id, name, children: subtree(id) }));
+  const tree = subtree(null);
+  const text = tree.length
+    ? treeLines(tree, 0).join('\n')
+    : `No communities yet; create one with \`${RUN} community create --name <name>\`.`;
+  return { text, json: tree };
+}
+
+/** One line per community, the id first so that the names line up as a tree. */
+function treeLines(nodes: CommunityNode[], depth: number): string[] {
+  return nodes.flatMap((node) => [`${node.id}  ${'  '.repeat(depth)}${node.name}`, ...treeLines(node.children, depth + 1)]);
+}
+
+// ---- users and roles
+
+async function findUser(db: Db, ref: string): Promise<{ id: string; email: string }> {
+  const byId = UUID.test(ref);
+  const user = await db.user.findFirst({ where: byId ? { id: ref } : { email: ref }, select: { id: true, email: true } });
+  if (user) return user;
+  throw new Error(
+    `No user with ${byId ? 'id' : 'email'} "${ref}". Create one with \`${RUN} user create --name <name> --email <email>\`.`,
+  );
+}
+
+async function createUser(db: Db, name: string, email: string): Promise<Output> {
+  const existing = await db.user.findUnique({ where: { email }, select: { id: true } });
+  if (existing) throw new Error(`A user with email ${email} already exists (id ${existing.id}).`);
+  const user = await db.user.create({ data: { name, email } });
+  return { text: `Created user "${name}" <${email}>: ${user.id}`, json: { id: user.id, name, email } };
+}
+
+function parsePermissions(list: string): Permission[] {
+  const names = [...new Set(list.split(',').map((p) => p.trim().toUpperCase()))].filter(Boolean);
+  const unknown = names.filter((p) => !ALL_PERMISSIONS.includes(p as Permission));
+  if (unknown.length || !names.length) {
+    const problem = unknown.length ? `unknown permission ${unknown.join(', ')}` : 'no permission given';
+    throw new UsageError(`--permissions: ${problem}. Choose from ${ALL_PERMISSIONS.join(', ')}.`);
+  }
+  return names as Permission[];
+}
+
+async function listRoles(db: Db): Promise<Output> {
+  const roles = await db.role.findMany({
+    select: { name: true, description: true, permissions: true, builtIn: true },
+    orderBy: { name: 'asc' },
+  });
+  const rows = roles.map((r) => [r.name, r.builtIn ? 'built-in' : 'custom', r.permissions.join(',')]);
+  return { text: table(['NAME', 'KIND', 'PERMISSIONS'], rows), json: roles };
+}
+
+async function createRole(db: Db, name: string, permissions: Permission[]): Promise<Output> {
+  if (await db.role.findUnique({ where: { name }, select: { id: true } })) {
+    throw new Error(`A role named "${name}" already exists; see them with \`${RUN} role list\`.`);
+  }
+  const role = await db.role.create({ data: { name, permissions } });
+  return {
+    text: `Created role "${name}" with ${permissions.join(', ')}.`,
+    json: { id: role.id, name, permissions, builtIn: false },
+  };
+}
+
+async function findRole(db: Db, name: string): Promise<{ id: string; name: string }> {
+  const role = await db.role.findUnique({ where: { name }, select: { id: true, name: true } });
+  if (role) return role;
+  const known = await db.role.findMany({ select: { name: true }, orderBy: { name: 'asc' } });
+  throw new Error(
+    `No role "${name}". Roles: ${known.map((r) => r.name).join(', ')} ` +
+      `(\`${RUN} role list\` shows them; \`${RUN} role create\` adds one).`,
+  );
+}
+
+async function addMember(db: Db, args: { user: string; community: string; role: string }): Promise<Output> {
+  const user = await findUser(db, args.user);
+  const community = await findCommunity(db, args.community);
+  const role = await findRole(db, args.role);
+  const key = { userId: user.id, communityId: community.id };
+  const previous = await db.membership.findUnique({
+    where: { userId_communityId: key },
+    select: { role: { select: { name: true } } },
+  });
+  await db.membership.upsert({
+    where: { userId_communityId: key },
+    create: { ...key, roleId: role.id },
+    update: { roleId: role.id },
+  });
+  const was = previous ? ` (was ${previous.role.name})` : '';
+  return {
+    text: `${user.email} is now ${role.name} in "${community.name}"${was}.`,
+    json: { ...key, role: role.name, previousRole: previous?.role.name ?? null },
+  };
+}
+
+// ---- API keys
+
+async function createKey(db: Db, userRef: string, name: string): Promise<Output> {
+  const user = await findUser(db, userRef);
+  const { id, key } = await createApiKey(db, user.id, name);
+  const text = [
+    `API key "${name}" for ${user.email} (id ${id}):`,
+    '',
+    `  ${key}`,
+    '',
+    'Copy it now: it is shown only this once, and only its hash is stored.',
+    `Revoke it with \`${RUN} key revoke --id ${id}\`.`,
+  ].join('\n');
+  return { text, json: { id, name, userId: user.id, key } };
+}
+
+async function listKeys(db: Db, userRef: string): Promise<Output> {
+  const user = await findUser(db, userRef);
+  const keys = await db.apiKey.findMany({
+    where: { userId: user.id },
+    select: { id: true, prefix: true, name: true, createdAt: true, revokedAt: true },
+    orderBy: { createdAt: 'asc' },
+  });
+  const rows = keys.map((k) => [k.id, k.prefix, k.name, k.createdAt.toISOString(), k.revokedAt?.toISOString() ?? '-']);
+  const text = keys.length
+    ? table(['ID', 'PREFIX', 'NAME', 'CREATED', 'REVOKED'], rows)
+    : `${user.email} has no API keys; create one with \`${RUN} key create --user ${user.email}\`.`;
+  return { text, json: keys };
+}
+
+async function revokeKey(db: Db, id: string): Promise<Output> {
+  const key = await db.apiKey.findUnique({ where: { id }, select: { prefix: true, name: true, revokedAt: true } });
+  if (!key) throw new Error(`No API key with id ${id}; see them with \`${RUN} key list --user <email>\`.`);
+  if (key.revokedAt) {
+    return {
+      text: `Key ${key.prefix}… ("${key.name}") was already revoked on ${key.revokedAt.toISOString()}.`,
+      json: { id, revokedAt: key.revokedAt, alreadyRevoked: true },
+    };
+  }
+  const { revokedAt } = await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  return { text: `Revoked key ${key.prefix}… ("${key.name}").`, json: { id, revokedAt, alreadyRevoked: false } };
+}
+
+// ---- threat catalogue
+
+function readThreatCatalogue(file: string, defaultKind: string | undefined): ThreatEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read ${file}: ${describe(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${describe(error)}`);
+  }
+  return parseThreatCatalogue(json, defaultKind);
+}
+
+async function importThreats(db: Db, file: string, entries: ThreatEntry[]): Promise<Output> {
+  const { created, updated } = await importThreatCatalogue(db, entries);
+  return {
+    text: `Imported ${entries.length} threats from ${file}: ${created} created, ${updated} updated.`,
+    json: { file, entries: entries.length, created, updated },
+  };
+}
+
+// ---- command line
+
+type Invocation = { help: string } | { task: Task; json: boolean };
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+
+function parseInvocation(argv: string[]): Invocation {
+  const [group, action] = argv;
+  if (!group) throw new UsageError('Missing command.');
+  if (isHelp(group)) return { help: generalUsage() };
+  const name = `${group} ${action}`;
+  if (COMMANDS[name]) return parseCommand(name, COMMANDS[name], argv.slice(2));
+  const groupCommands = Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `));
+  if (!groupCommands.length) throw new UsageError(`Unknown command "${group}".`);
+  const usage = `Usage: ${RUN} ${group} <command> [options]\n\n${commandList(groupCommands)}`;
+  if (isHelp(action)) return { help: usage };
+  throw new UsageError(action ? `Unknown command "${name}".` : `Missing ${group} command.`, usage);
+}
+
+function parseCommand(name: string, command: Command, argv: string[]): Invocation {
+  const usage = commandUsage(name, command);
+  try {
+    const names = [...Object.keys(command.required), ...Object.keys(command.optional)];
+    const options: ParseArgsConfig['options'] = {
+      ...Object.fromEntries(names.map((option) => [option, { type: 'string' }])),
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    };
+    const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    if (values.help) return { help: usage };
+    const args: Record<string, string> = {};
+    for (const option of names) {
+      const value = values[option];
+      if (typeof value === 'string' && !value.trim()) throw new UsageError(`--${option} needs a value.`);
+      if (typeof value === 'string') args[option] = value.trim();
+      else if (option in command.required) throw new UsageError(`Missing --${option} <${command.required[option]}>.`);
+    }
+    return { task: command.prepare(args), json: values.json === true };
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) throw new UsageError(explainParseError(error), usage);
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): error is Error & { code: string } {
+  return error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** parseArgs' own advice (`-- "--x"`, positional arguments) does not fit this CLI; say what to do instead. */
+function explainParseError(error: Error & { code?: string }): string {
+  const argument = /'([^']*)'/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `Unknown option ${argument}.`;
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return `Unexpected argument "${argument}": quote values that contain spaces, e.g. --name "My community".`;
+  }
+  return error.message;
+}
+
+function usageLine(name: string, command: Command): string {
+  const required = Object.entries(command.required).map(([option, value]) => `--${option} <${value}>`);
+  const optional = Object.entries(command.optional).map(([option, value]) => `[--${option} <${value}>]`);
+  return [name, ...required, ...optional].join(' ');
+}
+
+function commandUsage(name: string, command: Command): string {
+  return `Usage: ${RUN} ${usageLine(name, command)} [--json]\n\n${command.summary}`;
+}
+
+function commandList(names: string[]): string {
+  return `Commands:\n${names.map((n) => `  ${usageLine(n, COMMANDS[n])}\n      ${COMMANDS[n].summary}`).join('\n')}`;
+}
+
+function generalUsage(): string {
+  return [
+    `Usage: ${RUN} <command> [options]`,
+    '',
+    'Administration of IOC Collections: communities, users, roles, API keys and the threat catalogue.',
+    '',
+    commandList(Object.keys(COMMANDS)),
+    '',
+    'Every command takes --json (output for scripts) and --help.',
+    'Database: DATABASE_URL, else the embedded PostgreSQL under DATA_DIR (default .data); pending',
+    'migrations and the built-in roles are applied first.',
+  ].join('\n');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+// ---- database and main
+
+async function withDatabase(task: Task): Promise<Output> {
+  const env = readEnv();
+  const database = await openConfiguredDatabase(env);
+  try {
+    await migrate(database.url, (line) => console.error(line)).catch((error: unknown) => {
+      const where = database.embedded ? 'the embedded database' : 'the database named by DATABASE_URL';
+      throw new Error(`Cannot prepare ${where}: ${describe(error)}`);
+    });
+    const { prisma, pool } = createDatabaseClients(database.url, { max: 2 });
+    try {
+      await ensureBuiltInRoles(prisma);
+      return await task(prisma);
+    } finally {
+      await prisma.$disconnect();
+      await pool.end();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+async function openConfiguredDatabase(env: Env): Promise<DatabaseHandle> {
+  const log: string[] = [];
+  try {
+    return await openDatabase(env, (line) => log.push(line));
+  } catch (error) {
+    // The embedded server fails without a reason of its own (e.g. a lock held by a running service); its log has it.
+    const detail = [describe(error), ...log.slice(-3).map((line) => line.trim())].filter(Boolean).join(' | ');
+    throw new Error(
+      `Cannot start the embedded PostgreSQL in ${path.resolve(env.DATA_DIR, 'postgres')}: ${detail}\n` +
+        'Only one process at a time can use an embedded data directory: if the service (npm start) or another ' +
+        'CLI command runs with this DATA_DIR, stop it and retry, or point both at one server with DATABASE_URL.',
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) return error.errors.map(describe).join('; ');
+  if (error instanceof Error) return error.message;
+  return error === undefined ? '' : String(error);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    const invocation = parseInvocation(argv);
+    if ('help' in invocation) {
+      console.log(invocation.help);
+      return 0;
+    }
+    const output = await withDatabase(invocation.task);
+    console.log(invocation.json ? JSON.stringify(output.json, null, 2) : output.text);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${error.usage}`);
+      return 2;
+    }
+    console.error(`Error: ${describe(error)}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
