@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql@16 has no "exports" map: Node loads its CommonJS build (as Yoga does),
+    // while Vite would pick the ESM build for our sources. Two copies of GraphQLError
+    // break `instanceof`; point Vite at the one Node loads.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     globalSetup: ['test/global-setup.ts'],
     include: ['test/**/*.test.ts'],

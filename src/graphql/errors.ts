@@ -1,6 +1,8 @@
 // Expected failures of the API. Every one is an AppError with a stable `code`; the errors
-// plugin turns them into members of the mutation result unions. Anything else that is
-// thrown stays an exception and is masked by Yoga.
+// plugin turns them into members of the mutation result unions. Elsewhere (queries,
+// subscriptions) they surface as GraphQL errors with the same code. Anything else that
+// is thrown is masked by Yoga.
+import { GraphQLError } from 'graphql';
 
 export const ErrorCode = {
   VALIDATION: 'VALIDATION',
@@ -12,12 +14,12 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export class AppError extends Error {
+export class AppError extends GraphQLError {
   constructor(
     readonly code: ErrorCode,
     message: string,
   ) {
-    super(message);
+    super(message, { extensions: { code } });
   }
 }
 

@@ -5,6 +5,8 @@ import { createCollection, updateCollection } from './service.ts';
 
 export const Collection = builder.prismaNode('Collection', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: 'A named set of indicators, owned by one community.',
   findUnique: (id, ctx) => ({ id, ...ctx.access.collectionFilter() }),
   fields: (t) => ({
@@ -89,6 +91,7 @@ const collectionErrors = [ValidationError, NotFoundError, ForbiddenError, Confli
 
 builder.mutationField('createCollection', (t) =>
   t.field({
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
     type: Collection,
     args: { input: t.arg({ type: CreateCollectionInput, required: true }) },
     errors: { types: collectionErrors, dataField: { name: 'collection' } },
@@ -98,6 +101,7 @@ builder.mutationField('createCollection', (t) =>
 
 builder.mutationField('updateCollection', (t) =>
   t.field({
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
     type: Collection,
     args: { input: t.arg({ type: UpdateCollectionInput, required: true }) },
     errors: { types: collectionErrors, dataField: { name: 'collection' } },

@@ -5,6 +5,8 @@ export const PermissionEnum = builder.enumType(Permission, { name: 'Permission' 
 
 export const Community = builder.prismaNode('Community', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: 'A tenant. MSSP communities have sub-communities.',
   // Only communities the viewer can act on resolve; any other id answers like a missing one.
   findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.access.communityIds } }] }),

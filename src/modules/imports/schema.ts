@@ -29,6 +29,8 @@ builder.prismaObject('ImportRowError', {
 
 export const ImportJob = builder.prismaNode('ImportJob', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: 'A background import. Progress is processed/total; counts add up to processed.',
   findUnique: (id, ctx) => ({ id, ...importJobFilter(ctx) }),
   fields: (t) => ({
@@ -97,6 +99,7 @@ const ImportIndicatorsFromTextInput = builder.inputType('ImportIndicatorsFromTex
 
 builder.mutationField('importIndicatorsFromText', (t) =>
   t.field({
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
     type: ImportResult,
     description: 'Starts a background import and returns its job at once; follow it with importJobUpdated.',
     args: { input: t.arg({ type: ImportIndicatorsFromTextInput, required: true }) },

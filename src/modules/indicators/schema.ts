@@ -19,6 +19,8 @@ const FileHash = builder.objectRef<{ algorithm: HashAlgorithm; value: string }>(
 
 export const Indicator = builder.prismaNode('Indicator', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: 'An observable (IP, domain, URL, email or file) with its properties, in one collection.',
   findUnique: (id, ctx) => ({ id, collection: ctx.access.collectionFilter() }),
   fields: (t) => ({
@@ -106,6 +108,7 @@ const RevokeIndicatorInput = builder.inputType('RevokeIndicatorInput', {
 
 builder.mutationField('updateIndicator', (t) =>
   t.field({
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
     type: Indicator,
     args: { input: t.arg({ type: UpdateIndicatorInput, required: true }) },
     errors: {
@@ -119,6 +122,7 @@ builder.mutationField('updateIndicator', (t) =>
 
 builder.mutationField('revokeIndicator', (t) =>
   t.field({
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
     type: Indicator,
     description: 'Removes the indicator from detection for good; it is kept for audit.',
     args: { input: t.arg({ type: RevokeIndicatorInput, required: true }) },

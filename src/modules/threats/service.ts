@@ -42,6 +42,9 @@ export function parseThreatCatalogue(json: unknown, defaultKind = 'threat'): Thr
   });
 }
 
+// Two statements per entry: a whole ATT&CK catalogue (hundreds of entries) outlasts Prisma's 5 s default.
+const IMPORT_TRANSACTION = { timeout: 120_000 };
+
 /** Inserts or updates (by external id, else by name and kind) every entry; returns counts. */
 export async function importThreatCatalogue(
   db: Db,
@@ -65,7 +68,7 @@ export async function importThreatCatalogue(
         created += 1;
       }
     }
-  });
+  }, IMPORT_TRANSACTION);
   return { created, updated };
 }
 

@@ -1,0 +1,462 @@
+// Indicators of a collection, as a user sees them: listing, search and filters, edits,
+// revocation, and the database rules that hold whatever client writes to the table.
+import { randomUUID } from 'node:crypto';
+import { parse } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { describe, expect, it } from 'vitest';
+import { MAX_PAGE_SIZE } from '../src/graphql/builder.ts';
+import { graphql } from './generated/gql.ts';
+import type { ImportIndicatorsFromTextInput, IndicatorsQuery, IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
+import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
+import { createTenant, createUser, expectMember, fromGlobalId, startTestApp, toGlobalId, unique, waitFor, type Client, type Tenant } from './kit.ts';
+
+const app = await startTestApp();
+
+const UpdateIndicator = graphql(`
+  mutation IndicatorsUpdate($input: UpdateIndicatorInput!) {
+    updateIndicator(input: $input) {
+      __typename
+      ... on UpdateIndicatorSuccess {
+        indicator {
+          id type value description validFrom validUntil revoked updatedAt
+          hashes { algorithm value }
+          threats { id name }
+          killChainPhases { killChainName phaseName }
+        }
+      }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on ForbiddenError { missingPermission }
+    }
+  }
+`);
+
+const RevokeIndicator = graphql(`
+  mutation IndicatorsRevoke($input: RevokeIndicatorInput!) {
+    revokeIndicator(input: $input) {
+      __typename
+      ... on RevokeIndicatorSuccess { indicator { id value revoked revokedAt revokedBy { email } } }
+      ... on Error { code message }
+    }
+  }
+`);
+
+const InputFields = graphql(`
+  query IndicatorsInputFields($name: String!) {
+    __type(name: $name) { inputFields { name } }
+  }
+`);
+
+// Hashes of the text "abc", well known.
+const ABC = {
+  md5: '900150983cd24fb0d6963f7d28e17f72',
+  sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
+  sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+};
+
+type Properties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
+type Connection = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: unknown }>;
+type IndicatorNode = Connection['indicators']['edges'][number]['node'];
+
+async function newCollection(tenant: Pick<Tenant, 'client' | 'communityId'>): Promise<string> {
+  const result = await tenant.client.gql(CreateCollection, { input: { communityId: tenant.communityId, name: unique('iocs') } });
+  return expectMember(result.createCollection, 'CreateCollectionSuccess').collection.id;
+}
+
+async function threatId(client: Client, name: string): Promise<string> {
+  const { threats } = await client.gql(Threats, { search: name, first: 20 });
+  const threat = threats.edges.find((e) => e.node.name === name);
+  if (!threat) expect.fail(`threat ${name} is not in the catalogue`);
+  return threat.node.id;
+}
+
+/** Imports `lines` through the API and waits until the job has succeeded. */
+async function importLines(client: Client, collectionId: string, lines: string[], properties?: Properties) {
+  const result = await client.gql(ImportText, { input: { collectionId, text: lines.join('\n'), properties } });
+  const { importJob } = expectMember(result.importIndicatorsFromText, 'ImportSuccess');
+  const job = await waitFor(
+    async () => {
+      const { node } = await client.gql(ImportJobState, { id: importJob.id });
+      return node && 'status' in node && (node.status === 'SUCCEEDED' || node.status === 'FAILED') ? node : null;
+    },
+    { what: 'the import to end' },
+  );
+  expect(job).toMatchObject({ status: 'SUCCEEDED', invalid: 0 });
+}
+
+/** One page of the collection's indicators. */
+async function list(client: Client, collectionId: string, args: Omit<IndicatorsQueryVariables, 'id'> = {}): Promise<Connection> {
+  const { node } = await client.gql(Indicators, { id: collectionId, ...args });
+  if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
+  return node;
+}
+
+const values = (connection: Connection) => connection.indicators.edges.map((e) => e.node.value);
+
+async function indicator(client: Client, collectionId: string, value: string): Promise<IndicatorNode> {
+  const found = (await list(client, collectionId, { first: 100, includeRevoked: true })).indicators.edges
+    .map((e) => e.node)
+    .filter((i) => i.value === value);
+  expect(found, `indicators with value ${value}`).toHaveLength(1);
+  return found[0];
+}
+
+async function revoke(client: Client, id: string) {
+  return expectMember((await client.gql(RevokeIndicator, { input: { id } })).revokeIndicator, 'RevokeIndicatorSuccess').indicator;
+}
+
+describe('listing indicators', () => {
+  it('lists newest first, with cursor pagination and a total count', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, ['a1.example', 'a2.example', 'a3.example']);
+    await importLines(tenant.client, collectionId, ['b1.example', 'b2.example']);
+
+    const page1 = await list(tenant.client, collectionId, { first: 2 });
+    expect(values(page1)).toEqual(['b2.example', 'b1.example']);
+    expect(page1.indicators.totalCount).toBe(5);
+    expect(page1.indicators.pageInfo.hasNextPage).toBe(true);
+
+    const page2 = await list(tenant.client, collectionId, { first: 2, after: page1.indicators.pageInfo.endCursor });
+    expect(values(page2)).toEqual(['a3.example', 'a2.example']);
+    expect(page2.indicators.pageInfo.hasNextPage).toBe(true);
+
+    const page3 = await list(tenant.client, collectionId, { first: 2, after: page2.indicators.pageInfo.endCursor });
+    expect(values(page3)).toEqual(['a1.example']);
+    expect(page3.indicators.pageInfo.hasNextPage).toBe(false);
+    expect(page3.indicators.totalCount).toBe(5);
+    expect(page3.indicatorCount).toBe(5);
+
+    // Without `first`, a page has the default size; here everything.
+    expect(values(await list(tenant.client, collectionId))).toEqual(['b2.example', 'b1.example', 'a3.example', 'a2.example', 'a1.example']);
+  });
+
+  it(`caps \`first\` at ${MAX_PAGE_SIZE}: a larger page size gets ${MAX_PAGE_SIZE} rows and a next page; a negative one is an error`, async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    const lines = Array.from({ length: MAX_PAGE_SIZE + 5 }, (_, i) => `198.51.${Math.floor(i / 200)}.${i % 200}`);
+    await importLines(tenant.client, collectionId, lines);
+
+    const big = await list(tenant.client, collectionId, { first: 500 });
+    expect(big.indicators.edges).toHaveLength(MAX_PAGE_SIZE);
+    expect(big.indicators.pageInfo.hasNextPage).toBe(true);
+    expect(big.indicators.totalCount).toBe(lines.length);
+    const rest = await list(tenant.client, collectionId, { first: 500, after: big.indicators.pageInfo.endCursor });
+    expect(rest.indicators.edges).toHaveLength(5);
+    expect(rest.indicators.pageInfo.hasNextPage).toBe(false);
+    expect(new Set([...values(big), ...values(rest)])).toEqual(new Set(lines));
+
+    const negative = await tenant.client.execute(Indicators, { id: collectionId, first: -1 });
+    expect(negative.errors?.[0].message).toMatch(/first.*non-negative/);
+  });
+
+  it('searches part of the value case-insensitively, accepts a defanged term, and finds a file by any of its whole hashes', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, [
+      'evil.com',
+      'sub.EVIL.com',
+      'hxxp://evil[.]com/Payload.exe',
+      'user@evil.com',
+      'good.org',
+      '10.20.30.40',
+      `${ABC.md5},${ABC.sha256}`,
+    ]);
+    const search = async (term: string) => {
+      const result = await list(tenant.client, collectionId, { search: term, first: 100 });
+      expect(result.indicators.totalCount, `totalCount for ${term}`).toBe(result.indicators.edges.length);
+      return values(result).sort();
+    };
+    const evil = ['evil.com', 'http://evil.com/Payload.exe', 'sub.evil.com', 'user@evil.com'];
+    expect(await search('EVIL')).toEqual(evil);
+    expect(await search('evil[.]com')).toEqual(evil);
+    expect(await search('  evil(.)com ')).toEqual(evil);
+    expect(await search('hxxp://evil[.]com')).toEqual(['http://evil.com/Payload.exe']);
+    expect(await search('payload.EXE')).toEqual(['http://evil.com/Payload.exe']);
+    expect(await search('20.30')).toEqual(['10.20.30.40']);
+    expect(await search('nothing-like-this')).toEqual([]);
+
+    // A whole md5 (any case) finds the FILE indicator, whose value is its sha256.
+    for (const term of [ABC.md5, ABC.md5.toUpperCase(), ABC.sha256]) {
+      const result = await list(tenant.client, collectionId, { search: term });
+      expect(result.indicators.edges.map((e) => e.node), term).toEqual([
+        expect.objectContaining({
+          type: 'FILE',
+          value: ABC.sha256,
+          hashes: [
+            { algorithm: 'MD5', value: ABC.md5 },
+            { algorithm: 'SHA256', value: ABC.sha256 },
+          ],
+        }),
+      ]);
+    }
+  });
+
+  it('filters by types, threats, kill-chain phases (named loosely) and revocation state', async () => {
+    const tenant = await createTenant(app);
+    const { client } = tenant;
+    const collectionId = await newCollection(tenant);
+    const [emotet, trickbot, apt28] = [await threatId(client, 'Emotet'), await threatId(client, 'TrickBot'), await threatId(client, 'APT28')];
+    await importLines(client, collectionId, ['emotet.example', '203.0.113.5'], { threatIds: [emotet], killChainPhases: [{ phaseName: 'c2' }] });
+    await importLines(client, collectionId, ['trick.example', '2001:db8::5'], {
+      threatIds: [trickbot],
+      killChainPhases: [{ phaseName: 'delivery' }, { phaseName: 'Command and Control', killChainName: 'mitre' }],
+    });
+    await importLines(client, collectionId, ['plain.example', 'gone.example']);
+    await revoke(client, (await indicator(client, collectionId, 'gone.example')).id);
+
+    const sorted = async (args: Omit<IndicatorsQueryVariables, 'id'>) => {
+      const result = await list(client, collectionId, { first: 100, ...args });
+      expect(result.indicators.totalCount).toBe(result.indicators.edges.length);
+      return values(result).sort();
+    };
+    const active = ['2001:db8::5', '203.0.113.5', 'emotet.example', 'plain.example', 'trick.example'];
+    expect(await sorted({})).toEqual(active);
+    expect((await list(client, collectionId)).indicatorCount).toBe(5);
+
+    expect(await sorted({ types: ['IPV4', 'IPV6'] })).toEqual(['2001:db8::5', '203.0.113.5']);
+    expect(await sorted({ types: ['DOMAIN'] })).toEqual(['emotet.example', 'plain.example', 'trick.example']);
+    expect(await sorted({ types: ['URL', 'EMAIL', 'FILE'] })).toEqual([]);
+
+    expect(await sorted({ threatIds: [emotet] })).toEqual(['203.0.113.5', 'emotet.example']);
+    expect(await sorted({ threatIds: [emotet, trickbot] })).toEqual(['2001:db8::5', '203.0.113.5', 'emotet.example', 'trick.example']);
+    expect(await sorted({ threatIds: [apt28] })).toEqual([]);
+
+    // `Command and Control` without a chain is the Lockheed Martin phase; with `mitre`, the ATT&CK tactic.
+    expect(await sorted({ killChainPhases: [{ phaseName: 'Command and Control' }] })).toEqual(['203.0.113.5', 'emotet.example']);
+    expect(await sorted({ killChainPhases: [{ phaseName: 'C2', killChainName: 'MITRE ATT&CK' }] })).toEqual(['2001:db8::5', 'trick.example']);
+    expect(await sorted({ killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'Delivery' }] })).toEqual([
+      '2001:db8::5',
+      '203.0.113.5',
+      'emotet.example',
+      'trick.example',
+    ]);
+
+    expect(await sorted({ types: ['DOMAIN'], threatIds: [emotet, trickbot], search: 'TRICK' })).toEqual(['trick.example']);
+
+    expect(await sorted({ includeRevoked: true })).toEqual([...active, 'gone.example'].sort());
+    expect(await sorted({ revoked: true })).toEqual(['gone.example']);
+    expect(await sorted({ revoked: false, includeRevoked: true })).toEqual(active);
+    expect(await sorted({ revoked: true, types: ['IPV4'] })).toEqual([]);
+  });
+});
+
+describe('editing indicators', () => {
+  it('changes threats, validity, phases and description; lists replace, fields left out stay, null clears', async () => {
+    const tenant = await createTenant(app);
+    const { client } = tenant;
+    const collectionId = await newCollection(tenant);
+    const [emotet, trickbot, apt28] = [await threatId(client, 'Emotet'), await threatId(client, 'TrickBot'), await threatId(client, 'APT28')];
+    await importLines(client, collectionId, ['edit.example'], {
+      threatIds: [emotet, trickbot],
+      killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'delivery' }],
+      validFrom: '2024-01-01T00:00:00Z',
+      description: 'original',
+    });
+    const before = await indicator(client, collectionId, 'edit.example');
+
+    const edited = await client.gql(UpdateIndicator, {
+      input: {
+        id: before.id,
+        threatIds: [apt28],
+        killChainPhases: [{ phaseName: 'exfil', killChainName: 'mitre' }],
+        validFrom: '2024-02-01T00:00:00Z',
+        validUntil: '2024-12-31T00:00:00+01:00',
+        description: '  edited by hand ',
+      },
+    });
+    expect(expectMember(edited.updateIndicator, 'UpdateIndicatorSuccess').indicator).toMatchObject({
+      id: before.id,
+      type: 'DOMAIN',
+      value: 'edit.example',
+      threats: [{ id: apt28, name: 'APT28' }],
+      killChainPhases: [{ killChainName: 'mitre-attack', phaseName: 'exfiltration' }],
+      validFrom: '2024-02-01T00:00:00.000Z',
+      validUntil: '2024-12-30T23:00:00.000Z',
+      description: 'edited by hand',
+      revoked: false,
+    });
+    // What a listing shows afterwards is the same.
+    expect(await indicator(client, collectionId, 'edit.example')).toMatchObject({
+      threats: [{ name: 'APT28' }],
+      description: 'edited by hand',
+      validUntil: '2024-12-30T23:00:00.000Z',
+    });
+
+    // Only the description: the rest is kept.
+    const onlyDescription = expectMember(
+      (await client.gql(UpdateIndicator, { input: { id: before.id, description: 'second edit' } })).updateIndicator,
+      'UpdateIndicatorSuccess',
+    ).indicator;
+    expect(onlyDescription).toMatchObject({
+      description: 'second edit',
+      threats: [{ name: 'APT28' }],
+      killChainPhases: [{ killChainName: 'mitre-attack', phaseName: 'exfiltration' }],
+      validFrom: '2024-02-01T00:00:00.000Z',
+      validUntil: '2024-12-30T23:00:00.000Z',
+    });
+
+    // Empty lists clear; null removes the end of validity and the description.
+    const cleared = expectMember(
+      (await client.gql(UpdateIndicator, { input: { id: before.id, threatIds: [], killChainPhases: [], validUntil: null, description: null } }))
+        .updateIndicator,
+      'UpdateIndicatorSuccess',
+    ).indicator;
+    expect(cleared).toMatchObject({ threats: [], killChainPhases: [], validUntil: null, description: null, value: 'edit.example' });
+    expect(Date.parse(cleared.updatedAt)).toBeGreaterThanOrEqual(Date.parse(onlyDescription.updatedAt));
+  });
+
+  it('has no way to change the observable: the input has no such field, and sending one is refused', async () => {
+    const tenant = await createTenant(app);
+    const { __type } = await tenant.client.gql(InputFields, { name: 'UpdateIndicatorInput' });
+    expect(__type?.inputFields?.map((f) => f.name).sort()).toEqual(['description', 'id', 'killChainPhases', 'threatIds', 'validFrom', 'validUntil']);
+
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, ['203.0.113.99']);
+    const { id } = await indicator(tenant.client, collectionId, '203.0.113.99');
+    // An untyped document: the typed one would not even compile with these fields.
+    const WithValue = parse(`mutation($input: UpdateIndicatorInput!) { updateIndicator(input: $input) { __typename } }`) as TypedDocumentNode<
+      unknown,
+      { input: Record<string, unknown> }
+    >;
+    for (const field of ['value', 'type', 'hashes']) {
+      const result = await tenant.client.execute(WithValue, { input: { id, [field]: 'evil.example' } });
+      expect(result.data ?? null).toBeNull();
+      expect(result.errors?.[0].message).toContain(`"${field}" is not defined by type "UpdateIndicatorInput"`);
+    }
+    expect(await indicator(tenant.client, collectionId, '203.0.113.99')).toMatchObject({ id, type: 'IPV4' });
+  });
+
+  it('rejects validUntil not after validFrom (given together, or against the stored one) and other bad properties, with the field', async () => {
+    const tenant = await createTenant(app);
+    const { client } = tenant;
+    const collectionId = await newCollection(tenant);
+    await importLines(client, collectionId, ['dates.example'], { validFrom: '2024-06-01T00:00:00Z', description: 'kept' });
+    const { id } = await indicator(client, collectionId, 'dates.example');
+
+    const update = async (input: Omit<UpdateIndicatorInput, 'id'>) => (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
+    const expectInvalid = async (input: Omit<UpdateIndicatorInput, 'id'>, field: string) => {
+      const error = expectMember(await update(input), 'ValidationError');
+      expect({ code: error.code, field: error.field }, JSON.stringify(input)).toEqual({ code: 'VALIDATION', field });
+    };
+
+    await expectInvalid({ validFrom: '2024-03-01T00:00:00Z', validUntil: '2024-02-01T00:00:00Z' }, 'input.validUntil');
+    await expectInvalid({ validUntil: '2024-05-31T23:59:59Z' }, 'input.validUntil'); // before the stored validFrom
+    await expectInvalid({ validUntil: '2024-06-01T00:00:00Z' }, 'input.validUntil'); // equal is not after
+    expectMember(await update({ validUntil: '2024-12-31T00:00:00Z' }), 'UpdateIndicatorSuccess');
+    await expectInvalid({ validFrom: '2025-01-01T00:00:00Z' }, 'input.validFrom'); // after the stored validUntil
+    await expectInvalid({ description: 'x'.repeat(501) }, 'input.description');
+    await expectInvalid({ threatIds: [toGlobalId('Threat', randomUUID())] }, 'input.threatIds');
+    await expectInvalid({ killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'lunch break' }] }, 'input.killChainPhases.1');
+
+    // None of the refused edits changed anything.
+    expect(await indicator(client, collectionId, 'dates.example')).toMatchObject({
+      validFrom: '2024-06-01T00:00:00.000Z',
+      validUntil: '2024-12-31T00:00:00.000Z',
+      description: 'kept',
+      threats: [],
+      killChainPhases: [],
+    });
+  });
+
+  it('refuses to edit a revoked indicator (IndicatorRevokedError)', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, ['old.example']);
+    const { id } = await indicator(tenant.client, collectionId, 'old.example');
+    await revoke(tenant.client, id);
+    const result = await tenant.client.gql(UpdateIndicator, { input: { id, description: 'revive' } });
+    expect(expectMember(result.updateIndicator, 'IndicatorRevokedError').code).toBe('INDICATOR_REVOKED');
+    expect(await indicator(tenant.client, collectionId, 'old.example')).toMatchObject({ revoked: true, description: null });
+  });
+
+  it('lets only a manager of the owning community edit or revoke; others get ForbiddenError or NotFoundError', async () => {
+    const owner = await createTenant(app);
+    const collectionId = await newCollection(owner);
+    await importLines(owner.client, collectionId, ['guarded.example']);
+    const { id } = await indicator(owner.client, collectionId, 'guarded.example');
+
+    const viewer = await createUser(app, [{ communityId: owner.communityRawId, role: 'viewer' }]);
+    expect(expectMember((await viewer.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator, 'ForbiddenError')).toMatchObject({
+      code: 'FORBIDDEN',
+      missingPermission: 'MANAGE_IOC_COLLECTIONS',
+    });
+    expect((await viewer.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe('ForbiddenError');
+
+    const stranger = await createTenant(app);
+    expect(expectMember((await stranger.client.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator, 'NotFoundError').code).toBe(
+      'NOT_FOUND',
+    );
+    expect((await stranger.client.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe('NotFoundError');
+    expect(await indicator(owner.client, collectionId, 'guarded.example')).toMatchObject({ revoked: false, description: null });
+  });
+});
+
+describe('revoking indicators', () => {
+  it('sets revoked and revokedAt once, and hides the indicator from the default listing and from indicatorCount', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, ['keep.example', 'drop.example']);
+    const { id } = await indicator(tenant.client, collectionId, 'drop.example');
+    const before = Date.now();
+
+    const first = await revoke(tenant.client, id);
+    expect(first).toMatchObject({ id, value: 'drop.example', revoked: true });
+    expect(Date.parse(first.revokedAt!)).toBeGreaterThanOrEqual(before - 1000);
+    const revokedBy = (await tenant.client.app.services.prisma.user.findUniqueOrThrow({ where: { id: tenant.client.userId } })).email;
+    expect(first.revokedBy?.email).toBe(revokedBy);
+
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await revoke(tenant.client, id);
+    expect(second).toMatchObject({ id, revoked: true, revokedAt: first.revokedAt });
+
+    const listing = await list(tenant.client, collectionId);
+    expect(values(listing)).toEqual(['keep.example']);
+    expect(listing.indicators.totalCount).toBe(1);
+    expect(listing.indicatorCount).toBe(1);
+    expect(await indicator(tenant.client, collectionId, 'drop.example')).toMatchObject({ revoked: true, revokedAt: first.revokedAt });
+  });
+});
+
+describe('the database guards indicators', () => {
+  async function setup() {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    await importLines(tenant.client, collectionId, ['192.0.2.10', 'revoked.example', `${ABC.md5}`]);
+    const ip = await indicator(tenant.client, collectionId, '192.0.2.10');
+    const revoked = await indicator(tenant.client, collectionId, 'revoked.example');
+    const file = await indicator(tenant.client, collectionId, ABC.md5);
+    await revoke(tenant.client, revoked.id);
+    return { tenant, collectionId, ip, revoked: await indicator(tenant.client, collectionId, 'revoked.example'), file };
+  }
+  const sql = (text: string, id: string) => app.services.pool.query(text, [fromGlobalId(id).id]);
+
+  it('refuses to un-revoke, edit or delete a revoked row', async () => {
+    const { tenant, collectionId, revoked } = await setup();
+    await expect(sql('UPDATE indicators SET revoked_at = NULL, revoked_by_id = NULL WHERE id = $1', revoked.id)).rejects.toThrow(
+      /is revoked and cannot be changed/,
+    );
+    await expect(sql(`UPDATE indicators SET description = 'sneaky' WHERE id = $1`, revoked.id)).rejects.toThrow(/is revoked and cannot be changed/);
+    await expect(sql(`UPDATE indicators SET valid_until = now() + interval '1 day' WHERE id = $1`, revoked.id)).rejects.toThrow(
+      /is revoked and cannot be changed/,
+    );
+    await expect(sql('DELETE FROM indicators WHERE id = $1', revoked.id)).rejects.toThrow(/is revoked and kept for audit/);
+    expect(await indicator(tenant.client, collectionId, 'revoked.example')).toEqual(revoked);
+  });
+
+  it("refuses to change an active indicator's observable, but allows its properties", async () => {
+    const { tenant, collectionId, ip, file } = await setup();
+    await expect(sql(`UPDATE indicators SET value = '192.0.2.11' WHERE id = $1`, ip.id)).rejects.toThrow(/observable .* cannot be changed/);
+    await expect(sql(`UPDATE indicators SET type = 'DOMAIN' WHERE id = $1`, ip.id)).rejects.toThrow(/observable .* cannot be changed/);
+    const other = await newCollection(tenant);
+    await expect(
+      app.services.pool.query('UPDATE indicators SET collection_id = $2 WHERE id = $1', [fromGlobalId(ip.id).id, fromGlobalId(other).id]),
+    ).rejects.toThrow(/observable .* cannot be changed/);
+    await expect(sql(`UPDATE indicators SET type = 'IPV4' WHERE id = $1`, file.id)).rejects.toThrow(/observable .* cannot be changed/);
+    expect(await indicator(tenant.client, collectionId, '192.0.2.10')).toEqual(ip);
+
+    // Properties are not the observable: the trigger lets these through.
+    await sql(`UPDATE indicators SET description = 'by hand' WHERE id = $1`, ip.id);
+    expect((await indicator(tenant.client, collectionId, '192.0.2.10')).description).toBe('by hand');
+  });
+});
