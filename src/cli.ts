@@ -64,10 +64,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create a community (a sub-community with --parent); prints its id.',
     required: { name: 'name' },
     optional: { parent: 'community id or name' },
-    prepare:
-      ({ name, parent }) =>
-      (db) =>
-        createCommunity(db, name, parent),
+    prepare: (args) => (db) => createCommunity(db, args.name, args.parent),
   }),
   'community list': command({
     summary: 'Show the community tree with ids.',
@@ -104,18 +101,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create an API key for a user; prints the key once (only its hash is stored).',
     required: { user: 'email or id' },
     optional: { name: 'name' },
-    prepare:
-      ({ user, name = 'cli' }) =>
-      (db) =>
-        createKey(db, user, name),
+    prepare: (args) => (db) => createKey(db, args.user, args.name ?? 'cli'),
   }),
   'key list': command({
     summary: "Show a user's API keys (prefix, name, created, revoked).",
     required: { user: 'email or id' },
-    prepare:
-      ({ user }) =>
-      (db) =>
-        listKeys(db, user),
+    prepare: (args) => (db) => listKeys(db, args.user),
   }),
   'key revoke': command({
     summary: 'Revoke an API key; it stops working at once.',
@@ -330,21 +321,22 @@ function readThreatCatalogue(file: string, defaultKind: string | undefined): Thr
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`Cannot read ${file}: ${describe(error)}`);
+    throw new Error(`Cannot read ${file}: ${messageOf(error)}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file} is not JSON: ${describe(error)}`);
+    throw new Error(`${file} is not JSON: ${messageOf(error)}`);
   }
   return parseThreatCatalogue(json, defaultKind);
 }
 
 async function importThreats(db: Db, file: string, entries: ThreatEntry[]): Promise<Output> {
   const { created, updated } = await importThreatCatalogue(db, entries);
+  const threats = entries.length === 1 ? 'threat' : 'threats';
   return {
-    text: `Imported ${entries.length} threats from ${file}: ${created} created, ${updated} updated.`,
+    text: `Imported ${entries.length} ${threats} from ${file}: ${created} created, ${updated} updated.`,
     json: { file, entries: entries.length, created, updated },
   };
 }
@@ -379,18 +371,26 @@ function parseCommand(name: string, command: Command, argv: string[]): Invocatio
     };
     const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
     if (values.help) return { help: usage };
-    const args: Record<string, string> = {};
-    for (const option of names) {
-      const value = values[option];
-      if (typeof value === 'string' && !value.trim()) throw new UsageError(`--${option} needs a value.`);
-      if (typeof value === 'string') args[option] = value.trim();
-      else if (option in command.required) throw new UsageError(`Missing --${option} <${command.required[option]}>.`);
-    }
-    return { task: command.prepare(args), json: values.json === true };
+    return { task: command.prepare(optionValues(command, names, values)), json: values.json === true };
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) throw new UsageError(explainParseError(error), usage);
     throw error;
   }
+}
+
+/** The given options, trimmed; a required one missing or any one empty is a usage error. */
+function optionValues(command: Command, names: string[], values: Record<string, unknown>): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const option of names) {
+    const value = values[option];
+    if (typeof value === 'string') {
+      if (!value.trim()) throw new UsageError(`--${option} needs a value.`);
+      args[option] = value.trim();
+    } else if (option in command.required) {
+      throw new UsageError(`Missing --${option} <${command.required[option]}>.`);
+    }
+  }
+  return args;
 }
 
 function isParseArgsError(error: unknown): error is Error & { code: string } {
@@ -437,14 +437,8 @@ function generalUsage(): string {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, i) => cell.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ');
+  return [header, ...rows].map((row) => line(row).trimEnd()).join('\n');
 }
 
 // ---- database and main
@@ -455,7 +449,7 @@ async function withDatabase(task: Task): Promise<Output> {
   try {
     await migrate(database.url, (line) => console.error(line)).catch((error: unknown) => {
       const where = database.embedded ? 'the embedded database' : 'the database named by DATABASE_URL';
-      throw new Error(`Cannot prepare ${where}: ${describe(error)}`);
+      throw new Error(`Cannot prepare ${where}: ${messageOf(error)}`);
     });
     const { prisma, pool } = createDatabaseClients(database.url, { max: 2 });
     try {
@@ -476,7 +470,7 @@ async function openConfiguredDatabase(env: Env): Promise<DatabaseHandle> {
     return await openDatabase(env, (line) => log.push(line));
   } catch (error) {
     // The embedded server fails without a reason of its own (e.g. a lock held by a running service); its log has it.
-    const detail = [describe(error), ...log.slice(-3).map((line) => line.trim())].filter(Boolean).join(' | ');
+    const detail = [messageOf(error), ...log.slice(-3).map((line) => line.trim())].filter(Boolean).join(' | ');
     throw new Error(
       `Cannot start the embedded PostgreSQL in ${path.resolve(env.DATA_DIR, 'postgres')}: ${detail}\n` +
         'Only one process at a time can use an embedded data directory: if the service (npm start) or another ' +
@@ -485,8 +479,8 @@ async function openConfiguredDatabase(env: Env): Promise<DatabaseHandle> {
   }
 }
 
-function describe(error: unknown): string {
-  if (error instanceof AggregateError && !error.message) return error.errors.map(describe).join('; ');
+function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) return error.errors.map(messageOf).join('; ');
   if (error instanceof Error) return error.message;
   return error === undefined ? '' : String(error);
 }
@@ -506,7 +500,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${error.message}\n\n${error.usage}`);
       return 2;
     }
-    console.error(`Error: ${describe(error)}`);
+    console.error(`Error: ${messageOf(error)}`);
     return 1;
   }
 }

@@ -1,7 +1,9 @@
 // The GraphQL HTTP handler (queries, mutations, SSE subscriptions, GraphiQL). Tests
 // call `yoga.fetch` in-process; src/server.ts adds the WebSocket transport.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { PothosValidationError } from '@pothos/core';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
 import { schema } from './graphql/schema.ts';
@@ -19,7 +21,19 @@ export function createYogaApp(services: Services): Yoga {
     landingPage: false,
     batching: false,
     // Unexpected errors reach clients as "Unexpected error."; expected ones are data.
-    maskedErrors: { isDev: env.NODE_ENV === 'development' },
+    maskedErrors: {
+      isDev: env.NODE_ENV === 'development',
+      // Pothos rejects arguments it cannot use (an id of another type than the argument
+      // takes, a negative `first`) with a validation error: the caller's mistake, said so.
+      maskError: (error, message, isDev) => {
+        if (error instanceof GraphQLError && error.originalError instanceof PothosValidationError) {
+          // The same error (so not logged as a fault of ours), with the code clients check.
+          Object.assign(error, { extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+          return error;
+        }
+        return maskError(error, message, isDev);
+      },
+    },
     graphiql: env.GRAPHIQL
       ? { title: 'IOC Collections', defaultTabs: graphiqlTabs, shouldPersistHeaders: true }
       : false,

@@ -6,9 +6,25 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_PAGE_SIZE } from '../src/graphql/builder.ts';
 import { graphql } from './generated/gql.ts';
-import type { ImportIndicatorsFromTextInput, IndicatorsQuery, IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
+import type {
+  ImportIndicatorsFromTextInput,
+  IndicatorsQuery,
+  IndicatorsQueryVariables,
+  UpdateIndicatorInput,
+} from './generated/graphql.ts';
 import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
-import { createTenant, createUser, expectMember, fromGlobalId, startTestApp, toGlobalId, unique, waitFor, type Client, type Tenant } from './kit.ts';
+import {
+  createTenant,
+  createUser,
+  expectMember,
+  fromGlobalId,
+  startTestApp,
+  toGlobalId,
+  unique,
+  waitFor,
+  type Client,
+  type Tenant,
+} from './kit.ts';
 
 const app = await startTestApp();
 
@@ -18,15 +34,38 @@ const UpdateIndicator = graphql(`
       __typename
       ... on UpdateIndicatorSuccess {
         indicator {
-          id type value description validFrom validUntil revoked updatedAt
-          hashes { algorithm value }
-          threats { id name }
-          killChainPhases { killChainName phaseName }
+          id
+          type
+          value
+          description
+          validFrom
+          validUntil
+          revoked
+          updatedAt
+          hashes {
+            algorithm
+            value
+          }
+          threats {
+            id
+            name
+          }
+          killChainPhases {
+            killChainName
+            phaseName
+          }
         }
       }
-      ... on Error { code message }
-      ... on ValidationError { field }
-      ... on ForbiddenError { missingPermission }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+      ... on ForbiddenError {
+        missingPermission
+      }
     }
   }
 `);
@@ -35,15 +74,32 @@ const RevokeIndicator = graphql(`
   mutation IndicatorsRevoke($input: RevokeIndicatorInput!) {
     revokeIndicator(input: $input) {
       __typename
-      ... on RevokeIndicatorSuccess { indicator { id value revoked revokedAt revokedBy { email } } }
-      ... on Error { code message }
+      ... on RevokeIndicatorSuccess {
+        indicator {
+          id
+          value
+          revoked
+          revokedAt
+          revokedBy {
+            email
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
     }
   }
 `);
 
 const InputFields = graphql(`
   query IndicatorsInputFields($name: String!) {
-    __type(name: $name) { inputFields { name } }
+    __type(name: $name) {
+      inputFields {
+        name
+      }
+    }
   }
 `);
 
@@ -59,7 +115,9 @@ type Connection = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: un
 type IndicatorNode = Connection['indicators']['edges'][number]['node'];
 
 async function newCollection(tenant: Pick<Tenant, 'client' | 'communityId'>): Promise<string> {
-  const result = await tenant.client.gql(CreateCollection, { input: { communityId: tenant.communityId, name: unique('iocs') } });
+  const result = await tenant.client.gql(CreateCollection, {
+    input: { communityId: tenant.communityId, name: unique('iocs') },
+  });
   return expectMember(result.createCollection, 'CreateCollectionSuccess').collection.id;
 }
 
@@ -85,10 +143,14 @@ async function importLines(client: Client, collectionId: string, lines: string[]
 }
 
 /** One page of the collection's indicators. */
-async function list(client: Client, collectionId: string, args: Omit<IndicatorsQueryVariables, 'id'> = {}): Promise<Connection> {
+async function list(
+  client: Client,
+  collectionId: string,
+  args: Omit<IndicatorsQueryVariables, 'id'> = {},
+): Promise<Connection> {
   const { node } = await client.gql(Indicators, { id: collectionId, ...args });
   if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
-  return node;
+  return node as Connection;
 }
 
 const values = (connection: Connection) => connection.indicators.edges.map((e) => e.node.value);
@@ -102,7 +164,8 @@ async function indicator(client: Client, collectionId: string, value: string): P
 }
 
 async function revoke(client: Client, id: string) {
-  return expectMember((await client.gql(RevokeIndicator, { input: { id } })).revokeIndicator, 'RevokeIndicatorSuccess').indicator;
+  return expectMember((await client.gql(RevokeIndicator, { input: { id } })).revokeIndicator, 'RevokeIndicatorSuccess')
+    .indicator;
 }
 
 describe('listing indicators', () => {
@@ -128,7 +191,13 @@ describe('listing indicators', () => {
     expect(page3.indicatorCount).toBe(5);
 
     // Without `first`, a page has the default size; here everything.
-    expect(values(await list(tenant.client, collectionId))).toEqual(['b2.example', 'b1.example', 'a3.example', 'a2.example', 'a1.example']);
+    expect(values(await list(tenant.client, collectionId))).toEqual([
+      'b2.example',
+      'b1.example',
+      'a3.example',
+      'a2.example',
+      'a1.example',
+    ]);
   });
 
   it(`caps \`first\` at ${MAX_PAGE_SIZE}: a larger page size gets ${MAX_PAGE_SIZE} rows and a next page; a negative one is an error`, async () => {
@@ -161,6 +230,11 @@ describe('listing indicators', () => {
       'good.org',
       '10.20.30.40',
       `${ABC.md5},${ABC.sha256}`,
+      'a_b.example',
+      'axb.example',
+      'münchen.example',
+      '2001:0DB8:0:0:0:0:0:7',
+      'trailing.example.',
     ]);
     const search = async (term: string) => {
       const result = await list(tenant.client, collectionId, { search: term, first: 100 });
@@ -175,11 +249,24 @@ describe('listing indicators', () => {
     expect(await search('payload.EXE')).toEqual(['http://evil.com/Payload.exe']);
     expect(await search('20.30')).toEqual(['10.20.30.40']);
     expect(await search('nothing-like-this')).toEqual([]);
+    // `_` and `%` are characters to find, not wildcards.
+    expect(await search('a_b')).toEqual(['a_b.example']);
+    expect(await search('_')).toEqual(['a_b.example']);
+    expect(await search('%')).toEqual([]);
+    // A whole value pasted as it was imported finds the indicator by its canonical form.
+    expect(await search('münchen.example')).toEqual(['xn--mnchen-3ya.example']);
+    expect(await search('2001:0DB8:0:0:0:0:0:7')).toEqual(['2001:db8::7']);
+    expect(await search('[2001:db8::7]')).toEqual(['2001:db8::7']);
+    expect(await search('trailing.example.')).toEqual(['trailing.example']);
+    expect(await search('HXXP://EVIL[.]COM:80/Payload.exe')).toEqual(['http://evil.com/Payload.exe']);
 
     // A whole md5 (any case) finds the FILE indicator, whose value is its sha256.
     for (const term of [ABC.md5, ABC.md5.toUpperCase(), ABC.sha256]) {
       const result = await list(tenant.client, collectionId, { search: term });
-      expect(result.indicators.edges.map((e) => e.node), term).toEqual([
+      expect(
+        result.indicators.edges.map((e) => e.node),
+        term,
+      ).toEqual([
         expect.objectContaining({
           type: 'FILE',
           value: ABC.sha256,
@@ -196,8 +283,15 @@ describe('listing indicators', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    const [emotet, trickbot, apt28] = [await threatId(client, 'Emotet'), await threatId(client, 'TrickBot'), await threatId(client, 'APT28')];
-    await importLines(client, collectionId, ['emotet.example', '203.0.113.5'], { threatIds: [emotet], killChainPhases: [{ phaseName: 'c2' }] });
+    const [emotet, trickbot, apt28] = [
+      await threatId(client, 'Emotet'),
+      await threatId(client, 'TrickBot'),
+      await threatId(client, 'APT28'),
+    ];
+    await importLines(client, collectionId, ['emotet.example', '203.0.113.5'], {
+      threatIds: [emotet],
+      killChainPhases: [{ phaseName: 'c2' }],
+    });
     await importLines(client, collectionId, ['trick.example', '2001:db8::5'], {
       threatIds: [trickbot],
       killChainPhases: [{ phaseName: 'delivery' }, { phaseName: 'Command and Control', killChainName: 'mitre' }],
@@ -219,12 +313,23 @@ describe('listing indicators', () => {
     expect(await sorted({ types: ['URL', 'EMAIL', 'FILE'] })).toEqual([]);
 
     expect(await sorted({ threatIds: [emotet] })).toEqual(['203.0.113.5', 'emotet.example']);
-    expect(await sorted({ threatIds: [emotet, trickbot] })).toEqual(['2001:db8::5', '203.0.113.5', 'emotet.example', 'trick.example']);
+    expect(await sorted({ threatIds: [emotet, trickbot] })).toEqual([
+      '2001:db8::5',
+      '203.0.113.5',
+      'emotet.example',
+      'trick.example',
+    ]);
     expect(await sorted({ threatIds: [apt28] })).toEqual([]);
 
     // `Command and Control` without a chain is the Lockheed Martin phase; with `mitre`, the ATT&CK tactic.
-    expect(await sorted({ killChainPhases: [{ phaseName: 'Command and Control' }] })).toEqual(['203.0.113.5', 'emotet.example']);
-    expect(await sorted({ killChainPhases: [{ phaseName: 'C2', killChainName: 'MITRE ATT&CK' }] })).toEqual(['2001:db8::5', 'trick.example']);
+    expect(await sorted({ killChainPhases: [{ phaseName: 'Command and Control' }] })).toEqual([
+      '203.0.113.5',
+      'emotet.example',
+    ]);
+    expect(await sorted({ killChainPhases: [{ phaseName: 'C2', killChainName: 'MITRE ATT&CK' }] })).toEqual([
+      '2001:db8::5',
+      'trick.example',
+    ]);
     expect(await sorted({ killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'Delivery' }] })).toEqual([
       '2001:db8::5',
       '203.0.113.5',
@@ -232,7 +337,18 @@ describe('listing indicators', () => {
       'trick.example',
     ]);
 
-    expect(await sorted({ types: ['DOMAIN'], threatIds: [emotet, trickbot], search: 'TRICK' })).toEqual(['trick.example']);
+    expect(await sorted({ types: ['DOMAIN'], threatIds: [emotet, trickbot], search: 'TRICK' })).toEqual([
+      'trick.example',
+    ]);
+    // An unknown phase is a clear error, not an empty list.
+    const unknownPhase = await client.execute(Indicators, {
+      id: collectionId,
+      killChainPhases: [{ phaseName: 'lunch break' }],
+    });
+    expect(unknownPhase.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('lunch break'),
+      extensions: { code: 'VALIDATION' },
+    });
 
     expect(await sorted({ includeRevoked: true })).toEqual([...active, 'gone.example'].sort());
     expect(await sorted({ revoked: true })).toEqual(['gone.example']);
@@ -246,7 +362,11 @@ describe('editing indicators', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    const [emotet, trickbot, apt28] = [await threatId(client, 'Emotet'), await threatId(client, 'TrickBot'), await threatId(client, 'APT28')];
+    const [emotet, trickbot, apt28] = [
+      await threatId(client, 'Emotet'),
+      await threatId(client, 'TrickBot'),
+      await threatId(client, 'APT28'),
+    ];
     await importLines(client, collectionId, ['edit.example'], {
       threatIds: [emotet, trickbot],
       killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'delivery' }],
@@ -298,27 +418,42 @@ describe('editing indicators', () => {
 
     // Empty lists clear; null removes the end of validity and the description.
     const cleared = expectMember(
-      (await client.gql(UpdateIndicator, { input: { id: before.id, threatIds: [], killChainPhases: [], validUntil: null, description: null } }))
-        .updateIndicator,
+      (
+        await client.gql(UpdateIndicator, {
+          input: { id: before.id, threatIds: [], killChainPhases: [], validUntil: null, description: null },
+        })
+      ).updateIndicator,
       'UpdateIndicatorSuccess',
     ).indicator;
-    expect(cleared).toMatchObject({ threats: [], killChainPhases: [], validUntil: null, description: null, value: 'edit.example' });
+    expect(cleared).toMatchObject({
+      threats: [],
+      killChainPhases: [],
+      validUntil: null,
+      description: null,
+      value: 'edit.example',
+    });
     expect(Date.parse(cleared.updatedAt)).toBeGreaterThanOrEqual(Date.parse(onlyDescription.updatedAt));
   });
 
   it('has no way to change the observable: the input has no such field, and sending one is refused', async () => {
     const tenant = await createTenant(app);
     const { __type } = await tenant.client.gql(InputFields, { name: 'UpdateIndicatorInput' });
-    expect(__type?.inputFields?.map((f) => f.name).sort()).toEqual(['description', 'id', 'killChainPhases', 'threatIds', 'validFrom', 'validUntil']);
+    expect(__type?.inputFields?.map((f) => f.name).sort()).toEqual([
+      'description',
+      'id',
+      'killChainPhases',
+      'threatIds',
+      'validFrom',
+      'validUntil',
+    ]);
 
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['203.0.113.99']);
     const { id } = await indicator(tenant.client, collectionId, '203.0.113.99');
     // An untyped document: the typed one would not even compile with these fields.
-    const WithValue = parse(`mutation($input: UpdateIndicatorInput!) { updateIndicator(input: $input) { __typename } }`) as TypedDocumentNode<
-      unknown,
-      { input: Record<string, unknown> }
-    >;
+    const WithValue = parse(
+      `mutation($input: UpdateIndicatorInput!) { updateIndicator(input: $input) { __typename } }`,
+    ) as TypedDocumentNode<unknown, { input: Record<string, unknown> }>;
     for (const field of ['value', 'type', 'hashes']) {
       const result = await tenant.client.execute(WithValue, { input: { id, [field]: 'evil.example' } });
       expect(result.data ?? null).toBeNull();
@@ -331,10 +466,14 @@ describe('editing indicators', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    await importLines(client, collectionId, ['dates.example'], { validFrom: '2024-06-01T00:00:00Z', description: 'kept' });
+    await importLines(client, collectionId, ['dates.example'], {
+      validFrom: '2024-06-01T00:00:00Z',
+      description: 'kept',
+    });
     const { id } = await indicator(client, collectionId, 'dates.example');
 
-    const update = async (input: Omit<UpdateIndicatorInput, 'id'>) => (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
+    const update = async (input: Omit<UpdateIndicatorInput, 'id'>) =>
+      (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
     const expectInvalid = async (input: Omit<UpdateIndicatorInput, 'id'>, field: string) => {
       const error = expectMember(await update(input), 'ValidationError');
       expect({ code: error.code, field: error.field }, JSON.stringify(input)).toEqual({ code: 'VALIDATION', field });
@@ -347,7 +486,10 @@ describe('editing indicators', () => {
     await expectInvalid({ validFrom: '2025-01-01T00:00:00Z' }, 'input.validFrom'); // after the stored validUntil
     await expectInvalid({ description: 'x'.repeat(501) }, 'input.description');
     await expectInvalid({ threatIds: [toGlobalId('Threat', randomUUID())] }, 'input.threatIds');
-    await expectInvalid({ killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'lunch break' }] }, 'input.killChainPhases.1');
+    await expectInvalid(
+      { killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'lunch break' }] },
+      'input.killChainPhases.1',
+    );
 
     // None of the refused edits changed anything.
     expect(await indicator(client, collectionId, 'dates.example')).toMatchObject({
@@ -367,7 +509,10 @@ describe('editing indicators', () => {
     await revoke(tenant.client, id);
     const result = await tenant.client.gql(UpdateIndicator, { input: { id, description: 'revive' } });
     expect(expectMember(result.updateIndicator, 'IndicatorRevokedError').code).toBe('INDICATOR_REVOKED');
-    expect(await indicator(tenant.client, collectionId, 'old.example')).toMatchObject({ revoked: true, description: null });
+    expect(await indicator(tenant.client, collectionId, 'old.example')).toMatchObject({
+      revoked: true,
+      description: null,
+    });
   });
 
   it('lets only a manager of the owning community edit or revoke; others get ForbiddenError or NotFoundError', async () => {
@@ -377,18 +522,31 @@ describe('editing indicators', () => {
     const { id } = await indicator(owner.client, collectionId, 'guarded.example');
 
     const viewer = await createUser(app, [{ communityId: owner.communityRawId, role: 'viewer' }]);
-    expect(expectMember((await viewer.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator, 'ForbiddenError')).toMatchObject({
+    expect(
+      expectMember(
+        (await viewer.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator,
+        'ForbiddenError',
+      ),
+    ).toMatchObject({
       code: 'FORBIDDEN',
       missingPermission: 'MANAGE_IOC_COLLECTIONS',
     });
     expect((await viewer.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe('ForbiddenError');
 
     const stranger = await createTenant(app);
-    expect(expectMember((await stranger.client.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator, 'NotFoundError').code).toBe(
-      'NOT_FOUND',
+    expect(
+      expectMember(
+        (await stranger.client.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator,
+        'NotFoundError',
+      ).code,
+    ).toBe('NOT_FOUND');
+    expect((await stranger.client.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe(
+      'NotFoundError',
     );
-    expect((await stranger.client.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe('NotFoundError');
-    expect(await indicator(owner.client, collectionId, 'guarded.example')).toMatchObject({ revoked: false, description: null });
+    expect(await indicator(owner.client, collectionId, 'guarded.example')).toMatchObject({
+      revoked: false,
+      description: null,
+    });
   });
 });
 
@@ -403,7 +561,9 @@ describe('revoking indicators', () => {
     const first = await revoke(tenant.client, id);
     expect(first).toMatchObject({ id, value: 'drop.example', revoked: true });
     expect(Date.parse(first.revokedAt!)).toBeGreaterThanOrEqual(before - 1000);
-    const revokedBy = (await tenant.client.app.services.prisma.user.findUniqueOrThrow({ where: { id: tenant.client.userId } })).email;
+    const revokedBy = (
+      await tenant.client.app.services.prisma.user.findUniqueOrThrow({ where: { id: tenant.client.userId } })
+    ).email;
     expect(first.revokedBy?.email).toBe(revokedBy);
 
     await new Promise((r) => setTimeout(r, 20));
@@ -414,7 +574,10 @@ describe('revoking indicators', () => {
     expect(values(listing)).toEqual(['keep.example']);
     expect(listing.indicators.totalCount).toBe(1);
     expect(listing.indicatorCount).toBe(1);
-    expect(await indicator(tenant.client, collectionId, 'drop.example')).toMatchObject({ revoked: true, revokedAt: first.revokedAt });
+    expect(await indicator(tenant.client, collectionId, 'drop.example')).toMatchObject({
+      revoked: true,
+      revokedAt: first.revokedAt,
+    });
   });
 });
 
@@ -433,26 +596,39 @@ describe('the database guards indicators', () => {
 
   it('refuses to un-revoke, edit or delete a revoked row', async () => {
     const { tenant, collectionId, revoked } = await setup();
-    await expect(sql('UPDATE indicators SET revoked_at = NULL, revoked_by_id = NULL WHERE id = $1', revoked.id)).rejects.toThrow(
+    await expect(
+      sql('UPDATE indicators SET revoked_at = NULL, revoked_by_id = NULL WHERE id = $1', revoked.id),
+    ).rejects.toThrow(/is revoked and cannot be changed/);
+    await expect(sql(`UPDATE indicators SET description = 'sneaky' WHERE id = $1`, revoked.id)).rejects.toThrow(
       /is revoked and cannot be changed/,
     );
-    await expect(sql(`UPDATE indicators SET description = 'sneaky' WHERE id = $1`, revoked.id)).rejects.toThrow(/is revoked and cannot be changed/);
-    await expect(sql(`UPDATE indicators SET valid_until = now() + interval '1 day' WHERE id = $1`, revoked.id)).rejects.toThrow(
-      /is revoked and cannot be changed/,
+    await expect(
+      sql(`UPDATE indicators SET valid_until = now() + interval '1 day' WHERE id = $1`, revoked.id),
+    ).rejects.toThrow(/is revoked and cannot be changed/);
+    await expect(sql('DELETE FROM indicators WHERE id = $1', revoked.id)).rejects.toThrow(
+      /is revoked and kept for audit/,
     );
-    await expect(sql('DELETE FROM indicators WHERE id = $1', revoked.id)).rejects.toThrow(/is revoked and kept for audit/);
     expect(await indicator(tenant.client, collectionId, 'revoked.example')).toEqual(revoked);
   });
 
   it("refuses to change an active indicator's observable, but allows its properties", async () => {
     const { tenant, collectionId, ip, file } = await setup();
-    await expect(sql(`UPDATE indicators SET value = '192.0.2.11' WHERE id = $1`, ip.id)).rejects.toThrow(/observable .* cannot be changed/);
-    await expect(sql(`UPDATE indicators SET type = 'DOMAIN' WHERE id = $1`, ip.id)).rejects.toThrow(/observable .* cannot be changed/);
+    await expect(sql(`UPDATE indicators SET value = '192.0.2.11' WHERE id = $1`, ip.id)).rejects.toThrow(
+      /observable .* cannot be changed/,
+    );
+    await expect(sql(`UPDATE indicators SET type = 'DOMAIN' WHERE id = $1`, ip.id)).rejects.toThrow(
+      /observable .* cannot be changed/,
+    );
     const other = await newCollection(tenant);
     await expect(
-      app.services.pool.query('UPDATE indicators SET collection_id = $2 WHERE id = $1', [fromGlobalId(ip.id).id, fromGlobalId(other).id]),
+      app.services.pool.query('UPDATE indicators SET collection_id = $2 WHERE id = $1', [
+        fromGlobalId(ip.id).id,
+        fromGlobalId(other).id,
+      ]),
     ).rejects.toThrow(/observable .* cannot be changed/);
-    await expect(sql(`UPDATE indicators SET type = 'IPV4' WHERE id = $1`, file.id)).rejects.toThrow(/observable .* cannot be changed/);
+    await expect(sql(`UPDATE indicators SET type = 'IPV4' WHERE id = $1`, file.id)).rejects.toThrow(
+      /observable .* cannot be changed/,
+    );
     expect(await indicator(tenant.client, collectionId, '192.0.2.10')).toEqual(ip);
 
     // Properties are not the observable: the trigger lets these through.

@@ -18,12 +18,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import WebSocket from 'ws';
 import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
-import { createTenant, expectMember, startTestApp, toGlobalId, unique, type Client, type Tenant } from './kit.ts';
+import {
+  createTenant,
+  expectMember,
+  startTestApp,
+  toGlobalId,
+  unique,
+  waitFor,
+  type Client,
+  type Tenant,
+} from './kit.ts';
 import { CreateCollection, ImportJobState, ImportText } from './operations.ts';
 
 const ImportJobUpdated = graphql(`
   subscription ImportJobUpdated($id: ID!) {
-    importJobUpdated(id: $id) { id status total processed created updated unchanged invalid }
+    importJobUpdated(id: $id) {
+      id status total processed created updated unchanged invalid
+      errors(first: 1) { totalCount }
+    }
   }
 `);
 
@@ -74,7 +86,8 @@ class Feed<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const step = await this.next(deadline - Date.now());
-      if (step === 'timeout') throw new Error(`no end within ${timeoutMs} ms; results so far: ${JSON.stringify(results)}`);
+      if (step === 'timeout')
+        throw new Error(`no end within ${timeoutMs} ms; results so far: ${JSON.stringify(results)}`);
       if (step.done) return { results, completed: true };
       results.push(step.value);
       if (until(step.value)) return { results, completed: false };
@@ -177,7 +190,9 @@ async function* sseResults<D>(body: ReadableStream<Uint8Array>): AsyncGenerator<
 /** `rows` lines of unique domains, every 1,000th line not an observable. */
 function indicatorText(rows: number): string {
   const tag = randomUUID().slice(0, 8);
-  return Array.from({ length: rows }, (_, i) => (i % 1000 === 999 ? `not an indicator ${i}` : `host-${i}.${tag}.example`)).join('\n');
+  return Array.from({ length: rows }, (_, i) =>
+    i % 1000 === 999 ? `not an indicator ${i}` : `host-${i}.${tag}.example`,
+  ).join('\n');
 }
 
 /** Starts an import of `text` into a new collection of the tenant's; returns the job's id. */
@@ -197,18 +212,29 @@ async function expectWholeImport(
   expect(completed, 'the subscription completes by itself').toBe(true);
   expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
   const states = results.map((r) => r.data!.importJobUpdated);
-  expect(new Set(states.map((s) => s.id))).toEqual(new Set([jobId]));
+  const seen = `states seen: ${JSON.stringify(states)}`;
+  expect(new Set(states.map((s) => s.id)), seen).toEqual(new Set([jobId]));
   // Subscribed right after the request: the job has not finished yet.
-  expect(['QUEUED', 'RUNNING']).toContain(states[0].status);
+  expect(['QUEUED', 'RUNNING'], seen).toContain(states[0].status);
   const processed = states.map((s) => s.processed);
-  expect(processed, 'processed never goes back').toEqual([...processed].sort((a, b) => a - b));
+  expect(processed, `processed never goes back; ${seen}`).toEqual([...processed].sort((a, b) => a - b));
   expect(
     states.some((s) => s.status === 'RUNNING' && s.processed > 0 && s.processed < ROWS),
-    `progress between batches, in ${JSON.stringify(states)}`,
+    `progress between batches; ${seen}`,
   ).toBe(true);
-  expect(states.slice(0, -1).map((s) => s.status)).not.toContain('SUCCEEDED');
+  expect(
+    states.slice(0, -1).map((s) => s.status),
+    `the end is sent once, last; ${seen}`,
+  ).not.toContain('SUCCEEDED');
   const last = states.at(-1)!;
-  expect(last).toMatchObject({ status: 'SUCCEEDED', total: ROWS, processed: ROWS, created: ROWS - INVALID, invalid: INVALID });
+  expect(last).toMatchObject({
+    status: 'SUCCEEDED',
+    total: ROWS,
+    processed: ROWS,
+    created: ROWS - INVALID,
+    invalid: INVALID,
+    errors: { totalCount: INVALID },
+  });
   const { node } = await client.gql(ImportJobState, { id: jobId });
   expect(node).toMatchObject(last);
 }
@@ -226,6 +252,8 @@ const notifyHere = (tenant: Tenant) =>
 // The service in other processes: `npm start` with ROLE=worker or ROLE=api.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A child loads the whole service through tsx: seconds, more on a busy machine. */
+const STARTUP_MS = 50_000;
 /** Preloaded in the child: it exits when its stdin pipe closes, i.e. when this process is gone. */
 const EXIT_WITH_PARENT = 'data:text/javascript,process.stdin.on("close",()=>process.exit(1)).resume()';
 
@@ -233,7 +261,6 @@ interface ServiceProcess {
   pid: number;
   /** The HTTP server's base URL (ROLE=api). */
   url: string;
-  output: string[];
   stop(): Promise<void>;
 }
 
@@ -265,9 +292,9 @@ async function spawnService(role: 'api' | 'worker'): Promise<ServiceProcess> {
         if (line.includes('"service started"')) resolve();
       });
     }
-    child.once('exit', (code, signal) =>
-      reject(new Error(`the ${role} process ended (${code ?? signal}) before it started:\n${output.join('\n')}`)),
-    );
+    const failure = (why: string) => new Error(`the ${role} process ${why}:\n${output.join('\n')}`);
+    child.once('exit', (code, signal) => reject(failure(`ended (${code ?? signal}) before it started`)));
+    setTimeout(() => reject(failure(`did not start within ${STARTUP_MS} ms`)), STARTUP_MS).unref();
   });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -281,13 +308,12 @@ async function spawnService(role: 'api' | 'worker'): Promise<ServiceProcess> {
   };
   try {
     await started;
-    const url = output.map((line) => /GraphQL API and GraphiQL on (http:\/\/[^\s"/]+)\/graphql/.exec(line)?.[1]).find(Boolean) ?? '';
-    if (role === 'api') {
-      for (let ready = false; !ready; await new Promise((r) => setTimeout(r, 100))) {
-        ready = (await fetch(`${url}/ready`).catch(() => null))?.status === 200;
-      }
-    }
-    return { pid: child.pid!, url, output, stop };
+    const url =
+      output.map((line) => /GraphQL API and GraphiQL on (http:\/\/[^\s"/]+)\/graphql/.exec(line)?.[1]).find(Boolean) ??
+      '';
+    if (role === 'api')
+      await waitFor(async () => (await fetch(`${url}/ready`).catch(() => null))?.ok, { what: `${url}/ready` });
+    return { pid: child.pid!, url, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -301,8 +327,11 @@ beforeAll(async () => {
   // On first start outside production, main.ts creates a demo tenant in an empty database;
   // with a community present it leaves the shared test database alone.
   await app.services.prisma.community.create({ data: { name: unique('placeholder') } });
-  [worker, api] = await Promise.all([spawnService('worker'), spawnService('api')]);
-});
+  // Both at once (each takes seconds to load); one that did start is stopped even if the other did not.
+  const spawned = await Promise.allSettled([spawnService('worker'), spawnService('api')]);
+  [worker, api] = spawned.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  for (const s of spawned) if (s.status === 'rejected') throw s.reason;
+}, STARTUP_MS + 30_000);
 
 afterAll(async () => {
   await Promise.all([worker?.stop(), api?.stop()]);
@@ -402,8 +431,14 @@ describe('two processes on one database', () => {
     const tenant = await createTenant(app);
     const feed = connectWsAs(api!.url, tenant.client).subscribe(NotificationAdded);
     const createdHere: string[] = [];
-    const first = await feed.primed(async () => createdHere.push(toGlobalId('Notification', (await notifyHere(tenant)).id)));
+    const first = await feed.primed(async () =>
+      createdHere.push(toGlobalId('Notification', (await notifyHere(tenant)).id)),
+    );
     expect(createdHere).toContain(first.data!.notificationAdded.id);
-    expect(first.data!.notificationAdded).toMatchObject({ kind: 'IMPORT_FINISHED', title: 'subscription probe', subject: null });
+    expect(first.data!.notificationAdded).toMatchObject({
+      kind: 'IMPORT_FINISHED',
+      title: 'subscription probe',
+      subject: null,
+    });
   });
 });

@@ -29,14 +29,25 @@ const app = await startTestApp();
 // other worker of the shared queue can pick them up and race the test.
 const QUOTA = 10;
 const manual = await startTestApp({ INDICATOR_QUOTA: String(QUOTA) }, { workers: false });
-vi.spyOn(manual.services.boss, 'send').mockResolvedValue(null);
+manual.services.boss.send = (async () => null) as never;
 
 const FIXTURES = new URL('../../shared/fixtures/real/', import.meta.url);
 
 const Notifications = graphql(`
   query TextImportNotifications {
     notifications(first: 50) {
-      edges { node { id kind title read subject { __typename id } } }
+      edges {
+        node {
+          id
+          kind
+          title
+          read
+          subject {
+            __typename
+            id
+          }
+        }
+      }
     }
   }
 `);
@@ -46,7 +57,15 @@ const CollectionImports = graphql(`
     node(id: $id) {
       ... on Collection {
         indicatorCount
-        imports(first: 20) { totalCount edges { node { id status } } }
+        imports(first: 20) {
+          totalCount
+          edges {
+            node {
+              id
+              status
+            }
+          }
+        }
       }
     }
   }
@@ -56,8 +75,17 @@ const Revoke = graphql(`
   mutation TextImportRevoke($input: RevokeIndicatorInput!) {
     revokeIndicator(input: $input) {
       __typename
-      ... on RevokeIndicatorSuccess { indicator { id revoked revokedAt } }
-      ... on Error { code message }
+      ... on RevokeIndicatorSuccess {
+        indicator {
+          id
+          revoked
+          revokedAt
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
     }
   }
 `);
@@ -71,7 +99,10 @@ const ABC = {
 
 type Properties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
 type JobState = Awaited<ReturnType<typeof jobState>>;
-type IndicatorNode = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: unknown }>['indicators']['edges'][number]['node'];
+type IndicatorNode = Extract<
+  NonNullable<IndicatorsQuery['node']>,
+  { indicators: unknown }
+>['indicators']['edges'][number]['node'];
 
 async function newCollection(tenant: Pick<Tenant, 'client' | 'communityId'>, name = unique('iocs')): Promise<string> {
   const result = await tenant.client.gql(CreateCollection, { input: { communityId: tenant.communityId, name } });
@@ -207,7 +238,11 @@ describe('text import: the job', () => {
           .find((n) => n.subject?.id === job.id),
       { what: 'the import notification' },
     );
-    expect(notification).toMatchObject({ kind: 'IMPORT_FINISHED', read: false, subject: { __typename: 'ImportJob', id: job.id } });
+    expect(notification).toMatchObject({
+      kind: 'IMPORT_FINISHED',
+      read: false,
+      subject: { __typename: 'ImportJob', id: job.id },
+    });
     expect(notification.title).toContain('2 created');
   });
 
@@ -240,7 +275,10 @@ describe('text import: the job', () => {
       '10.0.0.1': { type: 'IPV4', hashes: [] }, // an IPv4-mapped IPv6 address is the IPv4 address
       'xn--mnchen-3ya.example': { type: 'DOMAIN', hashes: [] },
       'example-upper.org': { type: 'DOMAIN', hashes: [] },
-      d41d8cd98f00b204e9800998ecf8427e: { type: 'FILE', hashes: [{ algorithm: 'MD5', value: 'd41d8cd98f00b204e9800998ecf8427e' }] },
+      d41d8cd98f00b204e9800998ecf8427e: {
+        type: 'FILE',
+        hashes: [{ algorithm: 'MD5', value: 'd41d8cd98f00b204e9800998ecf8427e' }],
+      },
       // One file, three hashes: ONE indicator whose value is the strongest hash.
       [ABC.sha256]: {
         type: 'FILE',
@@ -354,20 +392,35 @@ describe('text import: shared properties', () => {
       [{ validFrom: '2024-02-01T00:00:00Z', validUntil: '2024-01-31T23:59:59Z' }, 'input.properties.validUntil'],
       [{ validFrom: '2024-02-01T00:00:00Z', validUntil: '2024-02-01T00:00:00Z' }, 'input.properties.validUntil'],
       [{ description: 'd'.repeat(501) }, 'input.properties.description'],
-      [{ threatIds: [await threatId(tenant.client, 'Emotet'), toGlobalId('Threat', randomUUID())] }, 'input.properties.threatIds'],
-      [{ killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'teleportation' }] }, 'input.properties.killChainPhases.1'],
-      [{ killChainPhases: [{ phaseName: 'c2', killChainName: 'no such chain' }] }, 'input.properties.killChainPhases.0'],
+      [
+        { threatIds: [await threatId(tenant.client, 'Emotet'), toGlobalId('Threat', randomUUID())] },
+        'input.properties.threatIds',
+      ],
+      [
+        { killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'teleportation' }] },
+        'input.properties.killChainPhases.1',
+      ],
+      [
+        { killChainPhases: [{ phaseName: 'c2', killChainName: 'no such chain' }] },
+        'input.properties.killChainPhases.0',
+      ],
     ];
     for (const [properties, field] of cases) {
       const result = await tenant.client.gql(ImportText, { input: { collectionId, text, properties } });
       const error = expectMember(result.importIndicatorsFromText, 'ValidationError');
-      expect({ code: error.code, field: error.field }, JSON.stringify(properties).slice(0, 80)).toEqual({ code: 'VALIDATION', field });
+      expect({ code: error.code, field: error.field }, JSON.stringify(properties).slice(0, 80)).toEqual({
+        code: 'VALIDATION',
+        field,
+      });
       expect(error.message).not.toBe('');
     }
     // A description of exactly 500 characters is fine.
     expectMember(
-      (await tenant.client.gql(ImportText, { input: { collectionId: await newCollection(tenant), text, properties: { description: 'd'.repeat(500) } } }))
-        .importIndicatorsFromText,
+      (
+        await tenant.client.gql(ImportText, {
+          input: { collectionId: await newCollection(tenant), text, properties: { description: 'd'.repeat(500) } },
+        })
+      ).importIndicatorsFromText,
       'ImportSuccess',
     );
     const state = await collectionState(tenant.client, collectionId);
@@ -385,27 +438,45 @@ describe('text import: importing again', () => {
     const text = 'again.example\n192.0.2.44';
     const first: Properties = { threatIds: [emotet], killChainPhases: [{ phaseName: 'c2' }], description: 'first' };
 
-    expect(counts(await importText(client, collectionId, text, first))).toMatchObject({ created: 2, updated: 0, unchanged: 0 });
+    expect(counts(await importText(client, collectionId, text, first))).toMatchObject({
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+    });
     const original = await indicatorByValue(client, collectionId, 'again.example');
+    const originalIp = await indicatorByValue(client, collectionId, '192.0.2.44');
 
-    // The same lines and properties (the IP now defanged): unchanged, not duplicated.
+    // The same lines and properties (now defanged): unchanged, not duplicated.
     const same = await importText(client, collectionId, 'again[.]example\n192.0.2[.]44', first);
-    expect(counts(same)).toMatchObject({ status: 'SUCCEEDED', total: 2, created: 0, updated: 0, unchanged: 2, invalid: 0 });
+    expect(counts(same)).toMatchObject({
+      status: 'SUCCEEDED',
+      total: 2,
+      created: 0,
+      updated: 0,
+      unchanged: 2,
+      invalid: 0,
+    });
     expect((await collectionState(client, collectionId)).indicatorCount).toBe(2);
 
     // New threats and phases: merged with what is stored, and counted updated.
-    const merged = await importText(client, collectionId, text, { threatIds: [trickbot], killChainPhases: [{ phaseName: 'Exploitation' }] });
+    const merged = await importText(client, collectionId, text, {
+      threatIds: [trickbot],
+      killChainPhases: [{ phaseName: 'Exploitation' }],
+    });
     expect(counts(merged)).toMatchObject({ created: 0, updated: 2, unchanged: 0 });
     for (const value of ['again.example', '192.0.2.44']) {
       const indicator = await indicatorByValue(client, collectionId, value);
-      expect(indicator.id).toBe(value === 'again.example' ? original.id : indicator.id);
+      expect(indicator.id).toBe(value === 'again.example' ? original.id : originalIp.id);
       expect(indicator.threats.map((t) => t.name).sort()).toEqual(['Emotet', 'TrickBot']);
       expect(indicator.killChainPhases.map((p) => p.phaseName).sort()).toEqual(['command-and-control', 'exploitation']);
       expect(indicator.description).toBe('first'); // not given: kept
     }
 
     // A threat already there adds nothing: unchanged.
-    expect(counts(await importText(client, collectionId, text, { threatIds: [emotet] }))).toMatchObject({ updated: 0, unchanged: 2 });
+    expect(counts(await importText(client, collectionId, text, { threatIds: [emotet] }))).toMatchObject({
+      updated: 0,
+      unchanged: 2,
+    });
 
     // A new description replaces the stored one; validity given again replaces it too.
     const replaced = await importText(client, collectionId, 'again.example', {
@@ -444,7 +515,9 @@ describe('text import: importing again', () => {
       ],
     });
     // Any one of its hashes alone is now that same file.
-    expect(counts(await importText(tenant.client, collectionId, `${ABC.sha256}\n${ABC.md5.toUpperCase()}`))).toMatchObject({
+    expect(
+      counts(await importText(tenant.client, collectionId, `${ABC.sha256}\n${ABC.md5.toUpperCase()}`)),
+    ).toMatchObject({
       created: 0,
       unchanged: 2,
     });
@@ -453,9 +526,16 @@ describe('text import: importing again', () => {
   it('counts duplicates inside one text once as created, then as unchanged', async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
-    const job = await importText(tenant.client, collectionId, ['dup.example', 'DUP.example', 'dup[.]example', 'dup.example.', 'other.example'].join('\n'));
+    const job = await importText(
+      tenant.client,
+      collectionId,
+      ['dup.example', 'DUP.example', 'dup[.]example', 'dup.example.', 'other.example'].join('\n'),
+    );
     expect(counts(job)).toMatchObject({ total: 5, created: 2, updated: 0, unchanged: 3, invalid: 0 });
-    expect((await allIndicators(tenant.client, collectionId)).map((i) => i.value).sort()).toEqual(['dup.example', 'other.example']);
+    expect((await allIndicators(tenant.client, collectionId)).map((i) => i.value).sort()).toEqual([
+      'dup.example',
+      'other.example',
+    ]);
   });
 
   it('keeps a revoked indicator revoked: re-importing it is a row error INDICATOR_REVOKED', async () => {
@@ -463,18 +543,33 @@ describe('text import: importing again', () => {
     const collectionId = await newCollection(tenant);
     await importText(tenant.client, collectionId, 'revoked.example');
     const indicator = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
-    const revoked = expectMember((await tenant.client.gql(Revoke, { input: { id: indicator.id } })).revokeIndicator, 'RevokeIndicatorSuccess');
+    const revoked = expectMember(
+      (await tenant.client.gql(Revoke, { input: { id: indicator.id } })).revokeIndicator,
+      'RevokeIndicatorSuccess',
+    );
 
     const job = await importText(tenant.client, collectionId, 'fresh.example\nrevoked[.]example', {
       threatIds: [await threatId(tenant.client, 'Emotet')],
       description: 'try to bring it back',
     });
-    expect(counts(job)).toMatchObject({ status: 'SUCCEEDED', total: 2, created: 1, updated: 0, unchanged: 0, invalid: 1 });
+    expect(counts(job)).toMatchObject({
+      status: 'SUCCEEDED',
+      total: 2,
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      invalid: 1,
+    });
     expect(errorsOf(job)).toEqual([
       { line: 2, value: 'revoked[.]example', code: 'INDICATOR_REVOKED', message: expect.stringContaining('revoked') },
     ]);
     const after = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
-    expect(after).toMatchObject({ revoked: true, revokedAt: revoked.indicator.revokedAt, threats: [], description: null });
+    expect(after).toMatchObject({
+      revoked: true,
+      revokedAt: revoked.indicator.revokedAt,
+      threats: [],
+      description: null,
+    });
     expect((await collectionState(tenant.client, collectionId)).indicatorCount).toBe(1);
   });
 });
@@ -502,7 +597,9 @@ describe('text import: community quota', () => {
     expect((await collectionState(tenant.client, second)).indicatorCount).toBe(4);
 
     // At the quota, known indicators can still be updated; new ones are refused.
-    const c = await importManually(tenant.client, first, [...ips(1, 2), '198.18.0.200'].join('\n'), undefined, { description: 'updated at quota' });
+    const c = await importManually(tenant.client, first, [...ips(1, 2), '198.18.0.200'].join('\n'), undefined, {
+      description: 'updated at quota',
+    });
     expect(counts(c)).toMatchObject({ created: 0, updated: 2, invalid: 1 });
     expect(errorsOf(c).map((e) => e.code)).toEqual(['QUOTA_EXCEEDED']);
 
@@ -522,14 +619,18 @@ describe('text import: idempotency', () => {
     });
     expect(counts(job)).toMatchObject({ status: 'SUCCEEDED', created: 2, unchanged: 1, invalid: 1 });
     const indicatorsBefore = await allIndicators(tenant.client, collectionId);
-    const rowsBefore = await app.services.prisma.indicator.findMany({ where: { collectionId: fromGlobalId(collectionId).id } });
+    const rowsBefore = await app.services.prisma.indicator.findMany({
+      where: { collectionId: fromGlobalId(collectionId).id },
+    });
 
     await runImportJob(app.services, fromGlobalId(job.id).id);
 
     const again = await jobState(tenant.client, job.id);
     expect(again).toEqual(job);
     expect(await allIndicators(tenant.client, collectionId)).toEqual(indicatorsBefore);
-    expect(await app.services.prisma.indicator.findMany({ where: { collectionId: fromGlobalId(collectionId).id } })).toEqual(rowsBefore);
+    expect(
+      await app.services.prisma.indicator.findMany({ where: { collectionId: fromGlobalId(collectionId).id } }),
+    ).toEqual(rowsBefore);
   });
 
   // 6,200 lines: a first batch of BATCH_SIZE rows and a second one; bad lines in both,
@@ -543,12 +644,29 @@ describe('text import: idempotency', () => {
     for (let i = 0; i < 100; i += 1) lines.push(lines[i]);
     return lines.join('\n');
   }
-  const CLEAN = { status: 'SUCCEEDED', total: LINES, processed: LINES, created: 6094, updated: 0, unchanged: 100, invalid: 6 };
+  const CLEAN = {
+    status: 'SUCCEEDED',
+    total: LINES,
+    processed: LINES,
+    created: 6094,
+    updated: 0,
+    unchanged: 100,
+    invalid: 6,
+  };
 
   async function storedRows(collectionId: string) {
     const rows = await app.services.prisma.indicator.findMany({
       where: { collectionId: fromGlobalId(collectionId).id },
-      select: { type: true, value: true, threatIds: true, killChainPhases: true, validFrom: true, validUntil: true, description: true, revokedAt: true },
+      select: {
+        type: true,
+        value: true,
+        threatIds: true,
+        killChainPhases: true,
+        validFrom: true,
+        validUntil: true,
+        description: true,
+        revokedAt: true,
+      },
       orderBy: { value: 'asc' },
     });
     return rows;
@@ -566,7 +684,11 @@ describe('text import: idempotency', () => {
     expect(LINES).toBeGreaterThan(BATCH_SIZE);
     const tenant = await createTenant(manual);
     const text = bigText();
-    const properties: Properties = { description: 'bulk', killChainPhases: [{ phaseName: 'c2' }], validFrom: '2024-03-01T00:00:00Z' };
+    const properties: Properties = {
+      description: 'bulk',
+      killChainPhases: [{ phaseName: 'c2' }],
+      validFrom: '2024-03-01T00:00:00Z',
+    };
     // Run with the default quota (the manual service has a tiny one).
     const run = (id: string) => runImportJob(app.services, id);
 
@@ -590,7 +712,15 @@ describe('text import: idempotency', () => {
     await expect(runImportJob(dying, fromGlobalId(job.id).id)).rejects.toThrow('worker killed');
 
     const halfway = await jobState(tenant.client, job.id);
-    expect(counts(halfway)).toEqual({ status: 'RUNNING', total: LINES, processed: BATCH_SIZE, created: 4995, updated: 0, unchanged: 0, invalid: 5 });
+    expect(counts(halfway)).toEqual({
+      status: 'RUNNING',
+      total: LINES,
+      processed: BATCH_SIZE,
+      created: 4995,
+      updated: 0,
+      unchanged: 0,
+      invalid: 5,
+    });
     expect((await collectionState(tenant.client, interruptedCollection)).indicatorCount).toBe(4995);
 
     // The retry resumes after the committed batch.
@@ -603,9 +733,11 @@ describe('text import: idempotency', () => {
     expect((await collectionState(tenant.client, interruptedCollection)).indicatorCount).toBe(CLEAN.created);
 
     // One notification for the job, when it finally ended.
-    const notifications = (await tenant.client.gql(Notifications)).notifications.edges.filter((e) => e.node.subject?.id === job.id);
+    const notifications = (await tenant.client.gql(Notifications)).notifications.edges.filter(
+      (e) => e.node.subject?.id === job.id,
+    );
     expect(notifications.map((e) => e.node.kind)).toEqual(['IMPORT_FINISHED']);
-  });
+  }, 60_000);
 
   it('two workers running the same job at once leave the collection as one clean run', async () => {
     const tenant = await createTenant(manual);
@@ -619,18 +751,66 @@ describe('text import: idempotency', () => {
       if (attempt.status === 'rejected') expect(String(attempt.reason)).toMatch(/checkpoint/);
     }
     const state = await jobState(tenant.client, job.id);
-    expect(counts(state)).toEqual({ status: 'SUCCEEDED', total: 5, processed: 5, created: 3, updated: 0, unchanged: 1, invalid: 1 });
+    expect(counts(state)).toEqual({
+      status: 'SUCCEEDED',
+      total: 5,
+      processed: 5,
+      created: 3,
+      updated: 0,
+      unchanged: 1,
+      invalid: 1,
+    });
     expect(state.errors.totalCount).toBe(1);
     expect((await allIndicators(tenant.client, collectionId)).map((i) => i.value).sort()).toEqual(
       ['203.0.113.77', ABC.md5, 'twice.example'].sort(),
     );
   });
+  it('an attempt that read the job before another attempt finished it leaves the job finished, notified once', async () => {
+    const tenant = await createTenant(manual);
+    const collectionId = await newCollection(tenant);
+    const job = await requestImport(tenant.client, collectionId, 'late.example\n203.0.113.88\nnot valid');
+    const id = fromGlobalId(job.id).id;
+    // What a second attempt (a retry after a missed heartbeat) read while the first was still running.
+    const stale = await manual.services.prisma.importJob.findUnique({
+      where: { id },
+      include: { collection: { select: { communityId: true, name: true } }, source: true },
+    });
+    await runImportJob(manual.services, id);
+    const finishedJob = await jobState(tenant.client, job.id);
+    expect(counts(finishedJob)).toEqual({
+      status: 'SUCCEEDED',
+      total: 3,
+      processed: 3,
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      invalid: 1,
+    });
+
+    const spy = vi.spyOn(manual.services.prisma.importJob, 'findUnique').mockResolvedValueOnce(stale as never);
+    try {
+      await runImportJob(manual.services, id).catch((error: unknown) => expect(String(error)).toMatch(/checkpoint/));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await jobState(tenant.client, job.id)).toEqual(finishedJob);
+    const notifications = (await tenant.client.gql(Notifications)).notifications.edges.filter(
+      (e) => e.node.subject?.id === job.id,
+    );
+    expect(notifications).toHaveLength(1);
+  });
 });
 
 describe.skipIf(!existsSync(FIXTURES))('text import: real feeds', () => {
   const fixture = (path: string) => readFileSync(new URL(path, FIXTURES), 'utf8');
+  /** A test of one fixture file, skipped when that file is not there. */
+  const withFixture = (path: string) => it.skipIf(!existsSync(new URL(path, FIXTURES)));
   /** Lines a person would count as entries: not blank, not a `#` comment. */
-  const entries = (text: string) => text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const entries = (text: string) =>
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
 
   async function importFixture(path: string) {
     const tenant = await createTenant(app);
@@ -641,77 +821,105 @@ describe.skipIf(!existsSync(FIXTURES))('text import: real feeds', () => {
     return { tenant, collectionId, text, job };
   }
 
-  it('imports the ioc-fanger defanged sample: every line refanged, duplicates counted once', async () => {
-    const { tenant, collectionId, text, job } = await importFixture('text/iocfanger_sample_text_defanged.txt');
-    // Simple refanging of the forms this file uses: `[.]` and `hXXp`. Hosts and hashes are
-    // case-insensitive; a URL's path is not.
-    const canonical = (line: string) => {
-      const fanged = line.replace(/\[\.\]/g, '.').replace(/^hxxp/i, 'http');
-      return /^https?:\/\//.test(fanged) ? fanged : fanged.toLowerCase();
-    };
-    const lines = entries(text);
-    const distinct = new Set(lines.map(canonical));
-    expect(lines).toHaveLength(1017);
-    expect(distinct.size).toBe(1017 - 490);
-    expect(counts(job)).toEqual({
-      status: 'SUCCEEDED',
-      total: lines.length,
-      processed: lines.length,
-      created: distinct.size,
-      updated: 0,
-      unchanged: lines.length - distinct.size,
-      invalid: 0,
-    });
-    const stored = await allIndicators(tenant.client, collectionId);
-    expect(new Set(stored.map((i) => i.value))).toEqual(distinct);
-    const typeOf = (value: string) =>
-      /^https?:\/\//.test(value) ? 'URL' : /^[0-9a-f]{32}$/.test(value) ? 'FILE' : /^[\d.]+$/.test(value) ? 'IPV4' : 'DOMAIN';
-    for (const indicator of stored) expect(indicator.type, indicator.value).toBe(typeOf(indicator.value));
-  });
+  withFixture('text/iocfanger_sample_text_defanged.txt')(
+    'imports the ioc-fanger defanged sample: every line refanged, duplicates counted once',
+    async () => {
+      const { tenant, collectionId, text, job } = await importFixture('text/iocfanger_sample_text_defanged.txt');
+      // Simple refanging of the forms this file uses: `[.]` and `hXXp`. Hosts and hashes are
+      // case-insensitive; a URL's path is not.
+      const canonical = (line: string) => {
+        const fanged = line.replace(/\[\.\]/g, '.').replace(/^hxxp/i, 'http');
+        return /^https?:\/\//.test(fanged) ? fanged : fanged.toLowerCase();
+      };
+      const lines = entries(text);
+      const distinct = new Set(lines.map(canonical));
+      expect(lines).toHaveLength(1017);
+      expect(distinct.size).toBe(1017 - 490);
+      expect(counts(job)).toEqual({
+        status: 'SUCCEEDED',
+        total: lines.length,
+        processed: lines.length,
+        created: distinct.size,
+        updated: 0,
+        unchanged: lines.length - distinct.size,
+        invalid: 0,
+      });
+      const stored = await allIndicators(tenant.client, collectionId);
+      expect(new Set(stored.map((i) => i.value))).toEqual(distinct);
+      const typeOf = (value: string) =>
+        /^https?:\/\//.test(value)
+          ? 'URL'
+          : /^[0-9a-f]{32}$/.test(value)
+            ? 'FILE'
+            : /^[\d.]+$/.test(value)
+              ? 'IPV4'
+              : 'DOMAIN';
+      for (const indicator of stored) expect(indicator.type, indicator.value).toBe(typeOf(indicator.value));
+    },
+  );
 
-  it('imports the Emerging Threats compromised IPs: one IPv4 per line', async () => {
-    const { job, text, tenant, collectionId } = await importFixture('feeds/emergingthreats_compromised-ips.txt');
-    const lines = entries(text);
-    expect(lines).toHaveLength(539);
-    expect(counts(job)).toEqual({ status: 'SUCCEEDED', total: 539, processed: 539, created: 539, updated: 0, unchanged: 0, invalid: 0 });
-    const { node } = await tenant.client.gql(Indicators, { id: collectionId, types: ['IPV4'], first: 1 });
-    expect(node && 'indicators' in node && node.indicators.totalCount).toBe(539);
-  });
+  withFixture('feeds/emergingthreats_compromised-ips.txt')(
+    'imports the Emerging Threats compromised IPs: one IPv4 per line',
+    async () => {
+      const { job, text, tenant, collectionId } = await importFixture('feeds/emergingthreats_compromised-ips.txt');
+      const lines = entries(text);
+      expect(lines).toHaveLength(539);
+      expect(counts(job)).toEqual({
+        status: 'SUCCEEDED',
+        total: 539,
+        processed: 539,
+        created: 539,
+        updated: 0,
+        unchanged: 0,
+        invalid: 0,
+      });
+      const { node } = await tenant.client.gql(Indicators, { id: collectionId, types: ['IPV4'], first: 1 });
+      expect(node && 'indicators' in node && node.indicators.totalCount).toBe(539);
+    },
+  );
 
-  it('imports the MalwareBazaar MD5 list: banner and trailer comments skipped, one FILE per hash', async () => {
-    const { job, text, tenant, collectionId } = await importFixture('feeds/malwarebazaar_recent_md5.txt');
-    const comments = text.split('\n').filter((l) => l.startsWith('#'));
-    expect(comments).toHaveLength(10); // 9 banner lines and the trailer
-    const hashes = entries(text);
-    expect(counts(job)).toEqual({
-      status: 'SUCCEEDED',
-      total: hashes.length,
-      processed: hashes.length,
-      created: new Set(hashes).size,
-      updated: 0,
-      unchanged: hashes.length - new Set(hashes).size,
-      invalid: 0,
-    });
-    const stored = await allIndicators(tenant.client, collectionId);
-    expect(stored.every((i) => i.type === 'FILE' && i.hashes.length === 1 && i.hashes[0].algorithm === 'MD5')).toBe(true);
-    expect(new Set(stored.map((i) => i.value))).toEqual(new Set(hashes));
-  });
+  withFixture('feeds/malwarebazaar_recent_md5.txt')(
+    'imports the MalwareBazaar MD5 list: banner and trailer comments skipped, one FILE per hash',
+    async () => {
+      const { job, text, tenant, collectionId } = await importFixture('feeds/malwarebazaar_recent_md5.txt');
+      const comments = text.split('\n').filter((l) => l.startsWith('#'));
+      expect(comments).toHaveLength(10); // 9 banner lines and the trailer
+      const hashes = entries(text);
+      expect(counts(job)).toEqual({
+        status: 'SUCCEEDED',
+        total: hashes.length,
+        processed: hashes.length,
+        created: new Set(hashes).size,
+        updated: 0,
+        unchanged: hashes.length - new Set(hashes).size,
+        invalid: 0,
+      });
+      const stored = await allIndicators(tenant.client, collectionId);
+      expect(stored.every((i) => i.type === 'FILE' && i.hashes.length === 1 && i.hashes[0].algorithm === 'MD5')).toBe(
+        true,
+      );
+      expect(new Set(stored.map((i) => i.value))).toEqual(new Set(hashes));
+    },
+  );
 
-  it('imports the threatview Cobalt Strike IPs: heavy duplication counted as unchanged', async () => {
-    const { job, text } = await importFixture('feeds/threatview_cobaltstrike_ips_with_dupes.txt');
-    const lines = entries(text);
-    const distinct = new Set(lines).size;
-    expect([lines.length, distinct]).toEqual([2087, 2087 - 1283]);
-    expect(counts(job)).toEqual({
-      status: 'SUCCEEDED',
-      total: 2087,
-      processed: 2087,
-      created: distinct,
-      updated: 0,
-      unchanged: 1283,
-      invalid: 0,
-    });
-  });
+  withFixture('feeds/threatview_cobaltstrike_ips_with_dupes.txt')(
+    'imports the threatview Cobalt Strike IPs: heavy duplication counted as unchanged',
+    async () => {
+      const { job, text } = await importFixture('feeds/threatview_cobaltstrike_ips_with_dupes.txt');
+      const lines = entries(text);
+      const distinct = new Set(lines).size;
+      expect([lines.length, distinct]).toEqual([2087, 2087 - 1283]);
+      expect(counts(job)).toEqual({
+        status: 'SUCCEEDED',
+        total: 2087,
+        processed: 2087,
+        created: distinct,
+        updated: 0,
+        unchanged: 1283,
+        invalid: 0,
+      });
+    },
+  );
 });
 
 describe('text import: bad input never crashes', () => {
@@ -720,7 +928,10 @@ describe('text import: bad input never crashes', () => {
     const collectionId = await newCollection(tenant);
     for (const text of ['', '  \n\r\n\t ']) {
       const result = await tenant.client.gql(ImportText, { input: { collectionId, text } });
-      expect(expectMember(result.importIndicatorsFromText, 'ValidationError')).toMatchObject({ code: 'VALIDATION', field: 'input.text' });
+      expect(expectMember(result.importIndicatorsFromText, 'ValidationError')).toMatchObject({
+        code: 'VALIDATION',
+        field: 'input.text',
+      });
     }
     expect((await collectionState(tenant.client, collectionId)).imports.totalCount).toBe(0);
   });
@@ -728,7 +939,15 @@ describe('text import: bad input never crashes', () => {
   it('runs a text of comments only as an empty job', async () => {
     const tenant = await createTenant(app);
     const job = await importText(tenant.client, await newCollection(tenant), '# nothing\n# to see\n');
-    expect(counts(job)).toEqual({ status: 'SUCCEEDED', total: 0, processed: 0, created: 0, updated: 0, unchanged: 0, invalid: 0 });
+    expect(counts(job)).toEqual({
+      status: 'SUCCEEDED',
+      total: 0,
+      processed: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      invalid: 0,
+    });
   });
 
   it('reports binary junk lines as row errors and imports the good lines around them', async () => {
@@ -754,10 +973,13 @@ describe('text import: bad input never crashes', () => {
       expect(error.message).not.toBe('');
     }
     expect(errors.find((e) => e.line === 7)?.code).toBe('TOO_LONG');
-    expect((await allIndicators(tenant.client, collectionId)).map((i) => i.value).sort()).toEqual(['after.example', 'before.example']);
+    expect((await allIndicators(tenant.client, collectionId)).map((i) => i.value).sort()).toEqual([
+      'after.example',
+      'before.example',
+    ]);
   });
 
-  it("answers a collection of another community with NotFoundError, and queues nothing there", async () => {
+  it('answers a collection of another community with NotFoundError, and queues nothing there', async () => {
     const owner = await createTenant(app);
     const collectionId = await newCollection(owner);
     const stranger = await createTenant(app);

@@ -10,7 +10,7 @@ import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Context } from './context.ts';
 import { AppError, ForbiddenError } from './errors.ts';
-import { decodeGlobalIdOrFail } from './global-id.ts';
+import { assertNodeTypename, decodeGlobalIdOrFail } from './global-id.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -59,6 +59,19 @@ export const builder = new SchemaBuilder<{
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
     decodeGlobalID: decodeGlobalIdOrFail,
+    // An id of a type that has no ids (or of no type at all) is malformed, not a missing object.
+    nodeQueryOptions: {
+      resolve: (_root, { id }, _ctx, info, resolveNode) => {
+        assertNodeTypename(id.typename, info.schema);
+        return resolveNode(id);
+      },
+    },
+    nodesQueryOptions: {
+      resolve: (_root, { ids }, _ctx, info, resolveNodes) => {
+        for (const id of ids) assertNodeTypename(id.typename, info.schema);
+        return resolveNodes(ids);
+      },
+    },
   },
   errors: {
     // Only our own error classes become data; a Prisma or internal error stays masked.

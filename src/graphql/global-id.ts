@@ -1,6 +1,7 @@
 // Global ids are base64 of `Type:uuid`. A malformed one is the caller's mistake and gets a
 // clear error instead of a masked one; a well-formed id of a foreign object is answered
 // later exactly like a missing one.
+import { isObjectType, type GraphQLSchema } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 
 const MAX_GLOBAL_ID_LENGTH = 200;
@@ -19,4 +20,14 @@ export function decodeGlobalIdOrFail(globalID: string): { typename: string; id: 
   const id = decoded.slice(separator + 1);
   if (separator < 1 || !TYPENAME.test(typename) || !UUID.test(id)) throw invalid();
   return { typename, id: id.toLowerCase() };
+}
+
+/** node(id) and nodes(ids) take an id of any type, but only of a type of object that has ids. */
+export function assertNodeTypename(typename: string, schema: GraphQLSchema): void {
+  const type = schema.getType(typename);
+  if (!isObjectType(type) || !type.getInterfaces().some((i) => i.name === 'Node')) {
+    throw createGraphQLError(`Invalid ID: there are no objects of type "${typename.slice(0, 64)}"`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
 }

@@ -17,6 +17,17 @@ export class Access {
     return [...this.permissions.keys()];
   }
 
+  /**
+   * Communities the viewer may see by name: those it acts on and the MSSP communities
+   * above them (the owners of collections shared down to it). Seeing a community grants
+   * nothing in it.
+   */
+  get visibleCommunityIds(): string[] {
+    const ids = new Set(this.permissions.keys());
+    for (const ancestors of this.ancestors.values()) for (const id of ancestors) ids.add(id);
+    return [...ids];
+  }
+
   can(permission: Permission, communityId: string): boolean {
     return this.permissions.get(communityId)?.has(permission) ?? false;
   }

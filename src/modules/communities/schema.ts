@@ -8,14 +8,15 @@ export const Community = builder.prismaNode('Community', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'A tenant. MSSP communities have sub-communities.',
-  // Only communities the viewer can act on resolve; any other id answers like a missing one.
-  findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.access.communityIds } }] }),
+  // Only communities the viewer acts on, or sees above them, resolve; any other id
+  // answers like a missing one.
+  findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.access.visibleCommunityIds } }] }),
   fields: (t) => ({
     name: t.exposeString('name'),
     parent: t.relation('parent', {
       nullable: true,
-      description: 'The MSSP community above, when the viewer may see it.',
-      query: (_, ctx) => ({ where: { id: { in: ctx.access.communityIds } } }),
+      description: 'The MSSP community above.',
+      query: (_, ctx) => ({ where: { id: { in: ctx.access.visibleCommunityIds } } }),
     }),
     children: t.relation('children', {
       query: (_, ctx) => ({ where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),

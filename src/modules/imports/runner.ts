@@ -34,10 +34,13 @@ export async function runImportJob(services: ImportServices, importJobId: string
   const options = decodeImportOptions(job.options);
   const rows = [...textRows(Buffer.from(job.source.content).toString('utf8'), options.properties)];
 
-  await prisma.importJob.update({
-    where: { id: job.id },
+  // Only while the job is still open: another attempt may have finished it meanwhile,
+  // and a finished job must not go back to RUNNING.
+  const started = await prisma.importJob.updateMany({
+    where: { id: job.id, status: { in: ['QUEUED', 'RUNNING'] } },
     data: { status: 'RUNNING', startedAt: job.startedAt ?? new Date(), total: rows.length },
   });
+  if (!started.count) return;
   publishProgress(services, job.id);
 
   const target = {
@@ -67,10 +70,12 @@ export async function runImportJob(services: ImportServices, importJobId: string
     publishProgress(services, job.id);
   }
 
-  const done = await prisma.importJob.update({
-    where: { id: job.id },
+  const [done] = await prisma.importJob.updateManyAndReturn({
+    where: { id: job.id, status: 'RUNNING' },
     data: { status: 'SUCCEEDED', finishedAt: new Date(), sourceId: null },
   });
+  // Another attempt of this job ended it first, and told the user.
+  if (!done) return;
   // A text is only needed by this job; uploaded files stay until they expire (re-import).
   if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.source.id } }).catch(() => {});
   publishProgress(services, job.id);

@@ -2,6 +2,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts';
 import { ImportKind, JobStatus } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { IndicatorPropertiesInput } from '../indicators/schema.ts';
@@ -119,32 +120,32 @@ builder.mutationField('importIndicatorsFromText', (t) =>
 const TERMINAL: JobStatus[] = ['SUCCEEDED', 'FAILED'];
 
 builder.subscriptionField('importJobUpdated', (t) =>
-  t.prismaField({
-    type: 'ImportJob',
+  t.field({
+    type: ImportJob,
     description: 'The job as it is now, then after every change; completes when the job has ended.',
     args: { id: t.arg.globalID({ for: ImportJob, required: true }) },
     subscribe: (_, { id }, ctx) => followImportJob(ctx, id.id),
-    resolve: (query, jobId: string, _, ctx) =>
-      ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: jobId } }),
+    // The row that decided whether the job has ended is the one delivered: a second read
+    // here could already see the end, which would then be sent twice. Relations the
+    // client selects are loaded from it.
+    resolve: (job: ImportJobRow) => job,
   }),
 );
 
-async function* followImportJob(ctx: Context, id: string): AsyncGenerator<string> {
+async function* followImportJob(ctx: Context, id: string): AsyncGenerator<ImportJobRow> {
   // Listen before reading, so no change between the two is missed.
   const events = ctx.pubsub.subscribe('importJobUpdated', id)[Symbol.asyncIterator]();
   let next = events.next();
   try {
-    const readStatus = async () =>
-      (await ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) }, select: { status: true } }))
-        ?.status;
-    let status = await readStatus();
-    if (!status) throw createGraphQLError('ImportJob not found', { extensions: { code: 'NOT_FOUND' } });
-    yield id;
-    while (!TERMINAL.includes(status)) {
+    const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) } });
+    let job = await read();
+    if (!job) throw createGraphQLError('ImportJob not found', { extensions: { code: 'NOT_FOUND' } });
+    yield job;
+    while (!TERMINAL.includes(job.status)) {
       if ((await next).done) return;
       next = events.next();
-      status = (await readStatus())!;
-      yield id;
+      job = (await read())!;
+      yield job;
     }
   } finally {
     await events.return?.();

@@ -4,7 +4,7 @@ import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import { findManageableCollection, type RequestContext } from '../collections/service.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
-import { refang } from './observable.ts';
+import { parseObservable, refang } from './observable.ts';
 import { checkValidity, parseIndicatorProperties, type IndicatorPropertiesInput } from './properties.ts';
 
 export interface IndicatorFilter {
@@ -37,9 +37,19 @@ export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereIn
     // `evil[.]com` finds `evil.com`; the trigram index serves the substring match.
     const term = refang(search);
     const hash = term.toLowerCase();
-    and.push({
-      OR: [{ value: { contains: term, mode: 'insensitive' } }, { md5: hash }, { sha1: hash }, { sha256: hash }],
-    });
+    // `%` and `_` in the term are literal characters, not LIKE wildcards.
+    const literal = term.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const or: Prisma.IndicatorWhereInput[] = [
+      { value: { contains: literal, mode: 'insensitive' } },
+      { md5: hash },
+      { sha1: hash },
+      { sha256: hash },
+    ];
+    // A whole value pasted as it was imported (`münchen.example`, `2001:0DB8::5`,
+    // `evil.com.`) finds the indicator by its canonical form.
+    const parsed = parseObservable(search);
+    if (parsed.ok) or.push({ value: parsed.observable.value });
+    and.push({ OR: or });
   }
   return { AND: and };
 }

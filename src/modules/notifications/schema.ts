@@ -6,6 +6,8 @@ const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'Notific
 
 export const Notification = builder.prismaNode('Notification', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: "An in-app notification of the viewer's.",
   findUnique: (id, ctx) => ({ id, ...notificationFilter(ctx) }),
   fields: (t) => ({

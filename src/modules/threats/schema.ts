@@ -4,6 +4,8 @@ import { searchThreatIds } from './service.ts';
 
 export const Threat = builder.prismaNode('Threat', {
   id: { field: 'id' },
+  // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
+  nullable: true,
   description: 'A threat of the catalogue: an intrusion set, malware or tool.',
   fields: (t) => ({
     name: t.exposeString('name'),
