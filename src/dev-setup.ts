@@ -10,7 +10,7 @@ const DEMO_CATALOGUE = new URL('./modules/threats/demo-catalogue.json', import.m
 
 export async function ensureDevSetup(services: Services): Promise<void> {
   const { prisma, env, logger } = services;
-  if (env.NODE_ENV === 'production') return;
+  if (env.NODE_ENV !== 'development') return;
   if ((await prisma.community.count()) > 0) return;
   if ((await prisma.threat.count()) === 0) {
     await importThreatCatalogue(prisma, parseThreatCatalogue(JSON.parse(readFileSync(DEMO_CATALOGUE, 'utf8'))));

@@ -581,11 +581,20 @@ describe('MSSP sub-communities', () => {
 
     const shared = await clientUser.gql(NodeQuery, { id: collections.shared });
     expect(shared.node).toMatchObject({ __typename: 'Collection', id: collections.shared });
-    for (const hidden of [collections.private, collections.sibling, mssp.communityId, mssp.childIds[1]]) {
+    for (const hidden of [collections.private, collections.sibling, mssp.childIds[1]]) {
       const type = fromGlobalId(hidden).type!;
       expect(await ask(clientUser, NodeQuery, { id: hidden })).toEqual(await ask(clientUser, NodeQuery, { id: randomId(type) }));
       expect((await ask(clientUser, NodeQuery, { id: hidden })).json.data?.node).toBeNull();
     }
+    // The MSSP above is visible by name (it owns the shared collection), with no permission
+    // there and none of its other sub-communities.
+    const owner = await clientUser.gql(
+      graphql(`
+        query TenancyOwnerCommunity($id: ID!) { node(id: $id) { ... on Community { id permissions children { id } } } }
+      `),
+      { id: mssp.communityId },
+    );
+    expect(owner.node).toEqual({ id: mssp.communityId, permissions: [], children: [{ id: mssp.childIds[0] }] });
     // The MSSP's own user sees all four.
     expect((await mssp.client.gql(Collections, { first: 100 })).collections.totalCount).toBe(4);
   });

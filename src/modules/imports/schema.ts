@@ -1,4 +1,4 @@
-import { createGraphQLError } from 'graphql-yoga';
+import { Repeater } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
@@ -132,22 +132,31 @@ builder.subscriptionField('importJobUpdated', (t) =>
   }),
 );
 
-async function* followImportJob(ctx: Context, id: string): AsyncGenerator<ImportJobRow> {
-  // Listen before reading, so no change between the two is missed.
-  const events = ctx.pubsub.subscribe('importJobUpdated', id)[Symbol.asyncIterator]();
-  let next = events.next();
-  try {
-    const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) } });
-    let job = await read();
-    if (!job) throw createGraphQLError('ImportJob not found', { extensions: { code: 'NOT_FOUND' } });
-    yield job;
-    while (!TERMINAL.includes(job.status)) {
-      if ((await next).done) return;
-      next = events.next();
-      job = (await read())!;
-      yield job;
+/**
+ * The job now, then after each change, until it ends. A Repeater (not an async
+ * generator) so that a client leaving stops the listener at once instead of at the
+ * job's next event.
+ */
+function followImportJob(ctx: Context, id: string): Repeater<ImportJobRow> {
+  return new Repeater(async (push, stop) => {
+    // Listen before reading, so no change between the two is missed.
+    const events = ctx.pubsub.subscribe('importJobUpdated', id)[Symbol.asyncIterator]();
+    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+    let next = events.next();
+    try {
+      const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) } });
+      let job = await read();
+      if (!job) throw new NotFoundError('ImportJob');
+      await push(job);
+      while (!TERMINAL.includes(job.status)) {
+        if ((await Promise.race([next, stopped])).done) return;
+        next = events.next();
+        job = (await read())!;
+        await push(job);
+      }
+    } finally {
+      stop();
+      await events.return?.();
     }
-  } finally {
-    await events.return?.();
-  }
+  });
 }

@@ -1,3 +1,4 @@
+import { filter, pipe } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
 import { markNotificationsRead, notificationFilter } from './service.ts';
@@ -79,12 +80,13 @@ builder.subscriptionField('notificationAdded', (t) =>
   t.prismaField({
     type: 'Notification',
     description: "The viewer's new notifications as they are created, on any server process.",
-    subscribe: async function* (_, __, ctx) {
-      // Only those of the communities this subscription acts on (X-Community-Ids).
-      for await (const event of ctx.pubsub.subscribe('notificationAdded', ctx.viewer.userId)) {
-        if (await ctx.prisma.notification.count({ where: { id: event.id, ...notificationFilter(ctx) } })) yield event;
-      }
-    },
+    // Only those of the communities this subscription acts on (X-Community-Ids). Operators,
+    // not a generator: a client leaving stops the listener at once.
+    subscribe: (_, __, ctx) =>
+      pipe(
+        ctx.pubsub.subscribe('notificationAdded', ctx.viewer.userId),
+        filter(async (event) => (await ctx.prisma.notification.count({ where: { id: event.id, ...notificationFilter(ctx) } })) > 0),
+      ),
     resolve: async (query, event: { id: string }, _, ctx) =>
       ctx.prisma.notification.findFirstOrThrow({ ...query, where: { id: event.id, ...notificationFilter(ctx) } }),
   }),
