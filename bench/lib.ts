@@ -33,7 +33,10 @@ export async function startBench(): Promise<Bench> {
     };
   }
   await migrate(databaseUrl);
-  const services = await createServices(readEnv({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }), databaseUrl);
+  const services = await createServices(
+    readEnv({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),
+    databaseUrl,
+  );
   await ensureBuiltInRoles(services.prisma);
   await startWorkers(services);
   return {
@@ -85,7 +88,10 @@ export function seededRandom(seed = 42): () => number {
 /** Realistic observables: mostly IPs and domains, some URLs, hashes and emails. */
 export function observableGenerator(random: () => number) {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
-  const word = () => Math.floor(random() * 36 ** 6).toString(36).padStart(4, 'a');
+  const word = () =>
+    Math.floor(random() * 36 ** 6)
+      .toString(36)
+      .padStart(4, 'a');
   const octet = () => Math.floor(random() * 223) + 1;
   return (i: number): string => {
     const r = random();

@@ -7,7 +7,15 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { v7 as uuidv7 } from 'uuid';
 import { parseObservable } from '../src/modules/indicators/observable.ts';
-import { benchTenant, graphqlCall, observableGenerator, peakRssMb, seededRandom, startBench, toGlobalId } from './lib.ts';
+import {
+  benchTenant,
+  graphqlCall,
+  observableGenerator,
+  peakRssMb,
+  seededRandom,
+  startBench,
+  toGlobalId,
+} from './lib.ts';
 
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 
@@ -24,7 +32,11 @@ function buildText(): string {
   return lines.join('\n');
 }
 
-async function copyFloor(bench: Awaited<ReturnType<typeof startBench>>, text: string, collectionId: string): Promise<number> {
+async function copyFloor(
+  bench: Awaited<ReturnType<typeof startBench>>,
+  text: string,
+  collectionId: string,
+): Promise<number> {
   const rows = new Map<string, string>();
   for (const line of text.split('\n')) {
     const parsed = parseObservable(line);
@@ -41,7 +53,11 @@ async function copyFloor(bench: Awaited<ReturnType<typeof startBench>>, text: st
     };
     await pipeline(
       Readable.from(lines()),
-      client.query(copyFrom('COPY bench_copy_floor (id, collection_id, type, value, threat_ids, kill_chain_phases, valid_from) FROM STDIN')),
+      client.query(
+        copyFrom(
+          'COPY bench_copy_floor (id, collection_id, type, value, threat_ids, kill_chain_phases, valid_from) FROM STDIN',
+        ),
+      ),
     );
     const elapsed = performance.now() - started;
     await client.query('DROP TABLE bench_copy_floor');
@@ -54,7 +70,9 @@ async function copyFloor(bench: Awaited<ReturnType<typeof startBench>>, text: st
 const bench = await startBench();
 try {
   const { communityId, key } = await benchTenant(bench.services);
-  const collection = await bench.services.prisma.collection.create({ data: { communityId, name: 'bench text import' } });
+  const collection = await bench.services.prisma.collection.create({
+    data: { communityId, name: 'bench text import' },
+  });
   const text = buildText();
   const rssBefore = peakRssMb();
 

@@ -4,6 +4,8 @@ import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Env } from './config/env.ts';
 import type { Db } from './db/prisma.ts';
+import type { Access } from './modules/communities/access.ts';
+import type { Viewer } from './modules/communities/service.ts';
 import type { AppPubSub } from './pubsub.ts';
 
 export interface Services {
@@ -13,4 +15,11 @@ export interface Services {
   boss: PgBoss;
   pubsub: AppPubSub;
   logger: Logger;
+}
+
+/** What the rules of a request need: who asks, what they may see, and the database. */
+export interface RequestContext {
+  prisma: Db;
+  viewer: Viewer;
+  access: Access;
 }

@@ -7,14 +7,41 @@ const app = await startTestApp({}, { workers: false });
 
 const KillChainPhases = graphql(`
   query KillChainPhases {
-    killChainPhases { killChainName phaseName }
+    killChainPhases {
+      killChainName
+      phaseName
+    }
   }
 `);
 
 const Viewer = graphql(`
   query Viewer {
-    viewer { user { name email } memberships { community { id } role { name permissions } } }
-    communities { id name permissions parent { id } children { id } }
+    viewer {
+      user {
+        name
+        email
+      }
+      memberships {
+        community {
+          id
+        }
+        role {
+          name
+          permissions
+        }
+      }
+    }
+    communities {
+      id
+      name
+      permissions
+      parent {
+        id
+      }
+      children {
+        id
+      }
+    }
   }
 `);
 
@@ -49,7 +76,9 @@ describe('the HTTP surface', () => {
 
   it('masks unexpected failures and keeps expected ones as data', async () => {
     const { client, communityId } = await createTenant(app);
-    const spy = vi.spyOn(app.services.prisma.collection, 'create').mockRejectedValueOnce(new Error('connection to 10.0.0.5 lost'));
+    const spy = vi
+      .spyOn(app.services.prisma.collection, 'create')
+      .mockRejectedValueOnce(new Error('connection to 10.0.0.5 lost'));
     try {
       const result = await client.execute(CreateCollection, { input: { communityId, name: 'will fail' } });
       expect(result.errors?.[0].message).toBe('Unexpected error.');
@@ -67,7 +96,10 @@ describe('viewer, threats and kill-chain phases', () => {
     const { client, communityId, childIds } = await createTenant(app, { role: 'analyst', children: 2 });
     const { viewer, communities } = await client.gql(Viewer);
     expect(viewer.memberships).toEqual([
-      { community: { id: communityId }, role: { name: 'analyst', permissions: expect.arrayContaining(['MANAGE_IOC_COLLECTIONS']) } },
+      {
+        community: { id: communityId },
+        role: { name: 'analyst', permissions: expect.arrayContaining(['MANAGE_IOC_COLLECTIONS']) },
+      },
     ]);
     expect(communities.map((c) => c.id).sort()).toEqual([communityId, ...childIds].sort());
     const parent = communities.find((c) => c.id === communityId)!;

@@ -9,7 +9,13 @@ describe('collections', () => {
     const { client, communityId } = await createTenant(app);
     const name = unique('Phishing');
     const result = await client.gql(CreateCollection, {
-      input: { communityId, name: `  ${name}  `, description: 'From CERT', availableForSubCommunities: true, createDetectionRule: true },
+      input: {
+        communityId,
+        name: `  ${name}  `,
+        description: 'From CERT',
+        availableForSubCommunities: true,
+        createDetectionRule: true,
+      },
     });
     const { collection } = expectMember(result.createCollection, 'CreateCollectionSuccess');
     expect(collection).toMatchObject({
@@ -29,7 +35,10 @@ describe('collections', () => {
   it('answers a duplicate name in one community with a conflict, and allows it in another', async () => {
     const { client, communityId, childIds } = await createTenant(app, { children: 1 });
     const name = unique('dup');
-    expectMember((await client.gql(CreateCollection, { input: { communityId, name } })).createCollection, 'CreateCollectionSuccess');
+    expectMember(
+      (await client.gql(CreateCollection, { input: { communityId, name } })).createCollection,
+      'CreateCollectionSuccess',
+    );
     const again = await client.gql(CreateCollection, { input: { communityId, name } });
     expect(expectMember(again.createCollection, 'ConflictError').code).toBe('CONFLICT');
     const elsewhere = await client.gql(CreateCollection, { input: { communityId: childIds[0], name } });
@@ -38,16 +47,22 @@ describe('collections', () => {
 
   it('rejects an empty name and an over-long description with the field at fault', async () => {
     const { client, communityId } = await createTenant(app);
-    const empty = expectMember((await client.gql(CreateCollection, { input: { communityId, name: '   ' } })).createCollection, 'ValidationError');
+    const empty = expectMember(
+      (await client.gql(CreateCollection, { input: { communityId, name: '   ' } })).createCollection,
+      'ValidationError',
+    );
     expect(empty).toMatchObject({ code: 'VALIDATION', field: 'input.name' });
-    const long = await client.gql(CreateCollection, { input: { communityId, name: 'x', description: 'd'.repeat(2001) } });
+    const long = await client.gql(CreateCollection, {
+      input: { communityId, name: 'x', description: 'd'.repeat(2001) },
+    });
     expect(expectMember(long.createCollection, 'ValidationError').field).toBe('input.description');
   });
 
   it('updates name, description and sharing; a null description clears it', async () => {
     const { client, communityId } = await createTenant(app);
     const created = expectMember(
-      (await client.gql(CreateCollection, { input: { communityId, name: unique('c'), description: 'old' } })).createCollection,
+      (await client.gql(CreateCollection, { input: { communityId, name: unique('c'), description: 'old' } }))
+        .createCollection,
       'CreateCollectionSuccess',
     );
     const updated = await client.gql(UpdateCollection, {
@@ -63,12 +78,15 @@ describe('collections', () => {
   it('lets a viewer read but not create or change collections', async () => {
     const owner = await createTenant(app);
     const created = expectMember(
-      (await owner.client.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('c') } })).createCollection,
+      (await owner.client.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('c') } }))
+        .createCollection,
       'CreateCollectionSuccess',
     );
     const viewer = await createUser(app, [{ communityId: owner.communityRawId, role: 'viewer' }]);
     const denied = await viewer.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('v') } });
-    expect(expectMember(denied.createCollection, 'ForbiddenError')).toMatchObject({ missingPermission: 'MANAGE_IOC_COLLECTIONS' });
+    expect(expectMember(denied.createCollection, 'ForbiddenError')).toMatchObject({
+      missingPermission: 'MANAGE_IOC_COLLECTIONS',
+    });
     const update = await viewer.gql(UpdateCollection, { input: { id: created.collection.id, name: 'hijack' } });
     expect(expectMember(update.updateCollection, 'ForbiddenError').code).toBe('FORBIDDEN');
     expect((await viewer.gql(Collections, {})).collections.totalCount).toBe(1);
@@ -77,12 +95,16 @@ describe('collections', () => {
   it('shares a collection "available for sub-communities" read-only with them, and nothing else', async () => {
     const mssp = await createTenant(app, { children: 2 });
     const shared = expectMember(
-      (await mssp.client.gql(CreateCollection, { input: { communityId: mssp.communityId, name: unique('shared'), availableForSubCommunities: true } }))
-        .createCollection,
+      (
+        await mssp.client.gql(CreateCollection, {
+          input: { communityId: mssp.communityId, name: unique('shared'), availableForSubCommunities: true },
+        })
+      ).createCollection,
       'CreateCollectionSuccess',
     );
     expectMember(
-      (await mssp.client.gql(CreateCollection, { input: { communityId: mssp.communityId, name: unique('private') } })).createCollection,
+      (await mssp.client.gql(CreateCollection, { input: { communityId: mssp.communityId, name: unique('private') } }))
+        .createCollection,
       'CreateCollectionSuccess',
     );
     const clientUser = await createUser(app, [{ communityId: mssp.childRawIds[0], role: 'admin' }]);

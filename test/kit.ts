@@ -79,7 +79,9 @@ export class Client {
   async gql<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars): Promise<TData> {
     const result = await this.execute(document, variables);
     if (result.errors?.length || !result.data) {
-      expect.fail(`GraphQL errors\n${print(document)}\nvariables: ${JSON.stringify(variables)}\n=> ${JSON.stringify(result, null, 2)}`);
+      expect.fail(
+        `GraphQL errors\n${print(document)}\nvariables: ${JSON.stringify(variables)}\n=> ${JSON.stringify(result, null, 2)}`,
+      );
     }
     return result.data;
   }
@@ -135,7 +137,10 @@ export async function createUser(app: TestApp, memberships: { communityId: strin
   return new Client(app, key, user.id);
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, { timeoutMs = 20_000, what = 'condition' } = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  { timeoutMs = 20_000, what = 'condition' } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

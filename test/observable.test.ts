@@ -24,13 +24,15 @@ const SHA512 =
 
 function observableOf(raw: string): Observable {
   const result = parseObservable(raw);
-  if (!result.ok) throw new Error(`expected ${JSON.stringify(raw)} to parse, got ${result.error.code}: ${result.error.message}`);
+  if (!result.ok)
+    throw new Error(`expected ${JSON.stringify(raw)} to parse, got ${result.error.code}: ${result.error.message}`);
   return result.observable;
 }
 
 function rejectionOf(raw: string): ObservableRejectionCode {
   const result = parseObservable(raw);
-  if (result.ok) throw new Error(`expected ${JSON.stringify(raw)} to be rejected, got ${JSON.stringify(result.observable)}`);
+  if (result.ok)
+    throw new Error(`expected ${JSON.stringify(raw)} to be rejected, got ${JSON.stringify(result.observable)}`);
   return result.error.code;
 }
 
@@ -38,7 +40,9 @@ function rejectionOf(raw: string): ObservableRejectionCode {
 function reparse(observable: Observable): ParseResult {
   const canonical =
     observable.type === 'FILE'
-      ? fileHashList(observable.hashes).map((hash) => hash.value).join(',')
+      ? fileHashList(observable.hashes)
+          .map((hash) => hash.value)
+          .join(',')
       : observable.value;
   return parseObservable(canonical);
 }
@@ -154,7 +158,10 @@ describe('domains', () => {
     ['xn--a.com', /internationalised/],
   ])('rejects %j', (raw, message) => {
     const result = parseObservable(raw);
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_DOMAIN', message: expect.stringMatching(message) } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_DOMAIN', message: expect.stringMatching(message) },
+    });
   });
 });
 
@@ -245,7 +252,11 @@ describe('file hashes', () => {
     `${MD5}\t${SHA1}  ${SHA256}`,
     `${MD5.toUpperCase()}, ${SHA1}, ${SHA256},`,
   ])('reads several hashes of one file on one line: %s', (raw) => {
-    expect(observableOf(raw)).toEqual({ type: 'FILE', value: SHA256, hashes: { md5: MD5, sha1: SHA1, sha256: SHA256 } });
+    expect(observableOf(raw)).toEqual({
+      type: 'FILE',
+      value: SHA256,
+      hashes: { md5: MD5, sha1: SHA1, sha256: SHA256 },
+    });
   });
 
   it('uses the strongest hash as the value', () => {
@@ -282,7 +293,9 @@ describe('file hashes', () => {
       { algorithm: 'SHA256', value: SHA256 },
       { algorithm: 'SHA512', value: SHA512 },
     ]);
-    expect(fileHashList({ md5: null, sha1: SHA1, sha256: null, sha512: null })).toEqual([{ algorithm: 'SHA1', value: SHA1 }]);
+    expect(fileHashList({ md5: null, sha1: SHA1, sha256: null, sha512: null })).toEqual([
+      { algorithm: 'SHA1', value: SHA1 },
+    ]);
     expect(HASH_ALGORITHMS).toEqual(['md5', 'sha1', 'sha256', 'sha512']);
   });
 
@@ -409,10 +422,69 @@ describe('comment and blank lines', () => {
 
 describe('robustness', () => {
   const alphabet = [
-    'a', 'Z', '0', '9', 'f', '.', ',', ';', '|', ':', '/', '\\', '@', '%', '#', '?', '&', '=', '-', '_', '*',
-    '[', ']', '(', ')', '{', '}', '<', '>', '"', "'", '`', ' ', '\t', '\n', '\r', '\u0000', '\u0007', '\u007f',
-    '\u0085', '\u00a0', '\u200b', '\ufeff', '\ud800', 'ü', '。', '🦠', 'dot', 'at', 'hxxp', 'www.', '://', '[.]',
-    '::', 'ffff', 'xn--', '.com', '__proto__', 'constructor', 'http://', 'evil.com/', '1.2.3.4', MD5,
+    'a',
+    'Z',
+    '0',
+    '9',
+    'f',
+    '.',
+    ',',
+    ';',
+    '|',
+    ':',
+    '/',
+    '\\',
+    '@',
+    '%',
+    '#',
+    '?',
+    '&',
+    '=',
+    '-',
+    '_',
+    '*',
+    '[',
+    ']',
+    '(',
+    ')',
+    '{',
+    '}',
+    '<',
+    '>',
+    '"',
+    "'",
+    '`',
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\u0000',
+    '\u0007',
+    '\u007f',
+    '\u0085',
+    '\u00a0',
+    '\u200b',
+    '\ufeff',
+    '\ud800',
+    'ü',
+    '。',
+    '🦠',
+    'dot',
+    'at',
+    'hxxp',
+    'www.',
+    '://',
+    '[.]',
+    '::',
+    'ffff',
+    'xn--',
+    '.com',
+    '__proto__',
+    'constructor',
+    'http://',
+    'evil.com/',
+    '1.2.3.4',
+    MD5,
   ];
   const random = seededRandom(20240611);
   const randomInputs = Array.from({ length: 20_000 }, () => {
@@ -444,10 +516,24 @@ describe('robustness', () => {
 
   it('gives canonical values that parse to the same observable (idempotence)', () => {
     const known = [
-      '010.001.002.003', '1.2.3.4:443', '::FFFF:1.2.3.4', '2001:0DB8::0001', '[2001:db8::1]:443', 'BÜCHER.example.',
-      'hxxp://evil[.]com/a', 'HTTP://EVIL.COM:80/A?b=C#d', 'evil.com/payload.exe', 'smb://Bücher.example/x',
-      'user[@]evil[.]com', 'Foo+Bar@Evil.COM', `${MD5},${SHA1},${SHA256},${SHA512}`, SHA256.toUpperCase(),
-      'http://evil.com/a,#x', 'http://evil.com/[:\\\\]', 'http://0x7f.1/', 'tcp://[::ffff:1.2.3.4]:4444',
+      '010.001.002.003',
+      '1.2.3.4:443',
+      '::FFFF:1.2.3.4',
+      '2001:0DB8::0001',
+      '[2001:db8::1]:443',
+      'BÜCHER.example.',
+      'hxxp://evil[.]com/a',
+      'HTTP://EVIL.COM:80/A?b=C#d',
+      'evil.com/payload.exe',
+      'smb://Bücher.example/x',
+      'user[@]evil[.]com',
+      'Foo+Bar@Evil.COM',
+      `${MD5},${SHA1},${SHA256},${SHA512}`,
+      SHA256.toUpperCase(),
+      'http://evil.com/a,#x',
+      'http://evil.com/[:\\\\]',
+      'http://0x7f.1/',
+      'tcp://[::ffff:1.2.3.4]:4444',
     ];
     let accepted = 0;
     for (const raw of [...known, ...randomInputs]) {

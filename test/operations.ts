@@ -6,11 +6,29 @@ export const CreateCollection = graphql(`
     createCollection(input: $input) {
       __typename
       ... on CreateCollectionSuccess {
-        collection { id name description availableForSubCommunities createDetectionRule indicatorCount viewerCanManage community { id } }
+        collection {
+          id
+          name
+          description
+          availableForSubCommunities
+          createDetectionRule
+          indicatorCount
+          viewerCanManage
+          community {
+            id
+          }
+        }
       }
-      ... on Error { code message }
-      ... on ValidationError { field }
-      ... on ForbiddenError { missingPermission }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+      ... on ForbiddenError {
+        missingPermission
+      }
     }
   }
 `);
@@ -19,9 +37,21 @@ export const UpdateCollection = graphql(`
   mutation UpdateCollection($input: UpdateCollectionInput!) {
     updateCollection(input: $input) {
       __typename
-      ... on UpdateCollectionSuccess { collection { id name description availableForSubCommunities } }
-      ... on Error { code message }
-      ... on ValidationError { field }
+      ... on UpdateCollectionSuccess {
+        collection {
+          id
+          name
+          description
+          availableForSubCommunities
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
     }
   }
 `);
@@ -30,8 +60,20 @@ export const Collections = graphql(`
   query Collections($first: Int, $after: String, $search: String, $communityId: ID) {
     collections(first: $first, after: $after, search: $search, communityId: $communityId) {
       totalCount
-      edges { cursor node { id name community { id } } }
-      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id
+          name
+          community {
+            id
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `);
@@ -40,9 +82,20 @@ export const ImportText = graphql(`
   mutation ImportText($input: ImportIndicatorsFromTextInput!) {
     importIndicatorsFromText(input: $input) {
       __typename
-      ... on ImportSuccess { importJob { id status kind } }
-      ... on Error { code message }
-      ... on ValidationError { field }
+      ... on ImportSuccess {
+        importJob {
+          id
+          status
+          kind
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
     }
   }
 `);
@@ -51,8 +104,28 @@ export const ImportJobState = graphql(`
   query ImportJobState($id: ID!) {
     node(id: $id) {
       ... on ImportJob {
-        id status kind total processed created updated unchanged invalid failureMessage finishedAt
-        errors(first: 100) { totalCount edges { node { line value code message } } }
+        id
+        status
+        kind
+        total
+        processed
+        created
+        updated
+        unchanged
+        invalid
+        failureMessage
+        finishedAt
+        errors(first: 100) {
+          totalCount
+          edges {
+            node {
+              line
+              value
+              code
+              message
+            }
+          }
+        }
       }
     }
   }
@@ -84,13 +157,32 @@ export const Indicators = graphql(`
           revoked: $revoked
         ) {
           totalCount
-          pageInfo { hasNextPage endCursor }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
           edges {
             node {
-              id type value description validFrom validUntil revoked revokedAt
-              hashes { algorithm value }
-              threats { id name }
-              killChainPhases { killChainName phaseName }
+              id
+              type
+              value
+              description
+              validFrom
+              validUntil
+              revoked
+              revokedAt
+              hashes {
+                algorithm
+                value
+              }
+              threats {
+                id
+                name
+              }
+              killChainPhases {
+                killChainName
+                phaseName
+              }
             }
           }
         }
@@ -101,6 +193,16 @@ export const Indicators = graphql(`
 
 export const Threats = graphql(`
   query Threats($search: String, $first: Int) {
-    threats(search: $search, first: $first) { totalCount edges { node { id name aliases kind } } }
+    threats(search: $search, first: $first) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          aliases
+          kind
+        }
+      }
+    }
   }
 `);

@@ -33,15 +33,32 @@ import { CreateCollection, ImportJobState, ImportText } from './operations.ts';
 const ImportJobUpdated = graphql(`
   subscription ImportJobUpdated($id: ID!) {
     importJobUpdated(id: $id) {
-      id status total processed created updated unchanged invalid
-      errors(first: 1) { totalCount }
+      id
+      status
+      total
+      processed
+      created
+      updated
+      unchanged
+      invalid
+      errors(first: 1) {
+        totalCount
+      }
     }
   }
 `);
 
 const NotificationAdded = graphql(`
   subscription NotificationAdded {
-    notificationAdded { id kind title subject { __typename id } }
+    notificationAdded {
+      id
+      kind
+      title
+      subject {
+        __typename
+        id
+      }
+    }
   }
 `);
 

@@ -24,7 +24,14 @@ import {
   unique,
   waitFor,
 } from './kit.ts';
-import { Collections, CreateCollection, ImportJobState, ImportText, Indicators, UpdateCollection } from './operations.ts';
+import {
+  Collections,
+  CreateCollection,
+  ImportJobState,
+  ImportText,
+  Indicators,
+  UpdateCollection,
+} from './operations.ts';
 
 const app = await startTestApp();
 const { prisma } = app.services;
@@ -37,12 +44,27 @@ const NodeQuery = graphql(`
     node(id: $id) {
       __typename
       id
-      ... on Community { name }
-      ... on Collection { name indicatorCount }
-      ... on Indicator { value }
-      ... on ImportJob { status invalid }
-      ... on Notification { title read }
-      ... on Threat { name }
+      ... on Community {
+        name
+      }
+      ... on Collection {
+        name
+        indicatorCount
+      }
+      ... on Indicator {
+        value
+      }
+      ... on ImportJob {
+        status
+        invalid
+      }
+      ... on Notification {
+        title
+        read
+      }
+      ... on Threat {
+        name
+      }
     }
   }
 `);
@@ -52,22 +74,77 @@ const NodesQuery = graphql(`
     nodes(ids: $ids) {
       __typename
       id
-      ... on Community { name }
-      ... on Collection { name indicatorCount }
-      ... on Indicator { value }
-      ... on ImportJob { status invalid }
-      ... on Notification { title read }
-      ... on Threat { name }
+      ... on Community {
+        name
+      }
+      ... on Collection {
+        name
+        indicatorCount
+      }
+      ... on Indicator {
+        value
+      }
+      ... on ImportJob {
+        status
+        invalid
+      }
+      ... on Notification {
+        title
+        read
+      }
+      ... on Threat {
+        name
+      }
     }
   }
 `);
 
 const VisibleLists = graphql(`
   query TenancyVisibleLists {
-    communities { id name parent { id } children { id } }
-    viewer { communities { id } memberships { community { id } } }
-    collections(first: 100) { totalCount edges { node { id name community { id } } } }
-    notifications(first: 100) { totalCount edges { node { id title subject { id } } } }
+    communities {
+      id
+      name
+      parent {
+        id
+      }
+      children {
+        id
+      }
+    }
+    viewer {
+      communities {
+        id
+      }
+      memberships {
+        community {
+          id
+        }
+      }
+    }
+    collections(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          community {
+            id
+          }
+        }
+      }
+    }
+    notifications(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          title
+          subject {
+            id
+          }
+        }
+      }
+    }
     unreadNotificationCount
   }
 `);
@@ -75,7 +152,19 @@ const VisibleLists = graphql(`
 const CollectionIndicators = graphql(`
   query TenancyCollectionIndicators($id: ID!, $threatIds: [ID!]) {
     node(id: $id) {
-      ... on Collection { indicators(first: 100, threatIds: $threatIds) { edges { node { id value threats { id } } } } }
+      ... on Collection {
+        indicators(first: 100, threatIds: $threatIds) {
+          edges {
+            node {
+              id
+              value
+              threats {
+                id
+              }
+            }
+          }
+        }
+      }
     }
   }
 `);
@@ -84,9 +173,22 @@ const UpdateIndicator = graphql(`
   mutation TenancyUpdateIndicator($input: UpdateIndicatorInput!) {
     updateIndicator(input: $input) {
       __typename
-      ... on UpdateIndicatorSuccess { indicator { id description threats { id } } }
-      ... on Error { code message }
-      ... on ForbiddenError { missingPermission }
+      ... on UpdateIndicatorSuccess {
+        indicator {
+          id
+          description
+          threats {
+            id
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ForbiddenError {
+        missingPermission
+      }
     }
   }
 `);
@@ -95,9 +197,19 @@ const RevokeIndicator = graphql(`
   mutation TenancyRevokeIndicator($input: RevokeIndicatorInput!) {
     revokeIndicator(input: $input) {
       __typename
-      ... on RevokeIndicatorSuccess { indicator { id revoked } }
-      ... on Error { code message }
-      ... on ForbiddenError { missingPermission }
+      ... on RevokeIndicatorSuccess {
+        indicator {
+          id
+          revoked
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ForbiddenError {
+        missingPermission
+      }
     }
   }
 `);
@@ -106,21 +218,39 @@ const MarkNotificationsRead = graphql(`
   mutation TenancyMarkNotificationsRead($input: MarkNotificationsReadInput!) {
     markNotificationsRead(input: $input) {
       __typename
-      ... on MarkNotificationsReadSuccess { result { markedRead unreadCount } }
-      ... on Error { code message }
+      ... on MarkNotificationsReadSuccess {
+        result {
+          markedRead
+          unreadCount
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
     }
   }
 `);
 
 const ImportJobUpdated = graphql(`
   subscription TenancyImportJobUpdated($id: ID!) {
-    importJobUpdated(id: $id) { id status invalid collection { id } }
+    importJobUpdated(id: $id) {
+      id
+      status
+      invalid
+      collection {
+        id
+      }
+    }
   }
 `);
 
 const NotificationAdded = graphql(`
   subscription TenancyNotificationAdded {
-    notificationAdded { id title }
+    notificationAdded {
+      id
+      title
+    }
   }
 `);
 
@@ -138,11 +268,15 @@ interface PopulatedTenant extends Tenant {
 }
 
 /** The same observables for every tenant: isolation must hold by owner, not by value. */
-const IMPORT_TEXT = ['198.51.100.7', 'evil.example', 'hxxps://bad[.]example/payload', 'this is no indicator'].join('\n');
+const IMPORT_TEXT = ['198.51.100.7', 'evil.example', 'hxxps://bad[.]example/payload', 'this is no indicator'].join(
+  '\n',
+);
 
 /** Imports `text` into a collection and waits for the job to end; answers the job as its owner sees it. */
 async function importAndWait(client: Client, collectionId: string, text: string, threatIds?: string[]) {
-  const started = await client.gql(ImportText, { input: { collectionId, text, properties: threatIds && { threatIds } } });
+  const started = await client.gql(ImportText, {
+    input: { collectionId, text, properties: threatIds && { threatIds } },
+  });
   const { importJob } = expectMember(started.importIndicatorsFromText, 'ImportSuccess');
   return waitFor(
     async () => {
@@ -166,7 +300,9 @@ async function populatedTenant(options: Parameters<typeof createTenant>[1] = {})
   const notification = await waitFor(() => prisma.notification.findFirst({ where: { subjectId: jobRawId } }), {
     what: 'the import notification',
   });
-  const indicator = await prisma.indicator.findFirstOrThrow({ where: { collectionId: fromGlobalId(collection.id).id } });
+  const indicator = await prisma.indicator.findFirstOrThrow({
+    where: { collectionId: fromGlobalId(collection.id).id },
+  });
   const community = await prisma.community.findUniqueOrThrow({ where: { id: tenant.communityRawId } });
   const indicatorId = toGlobalId('Indicator', indicator.id);
   const notificationId = toGlobalId('Notification', notification.id);
@@ -191,7 +327,10 @@ async function twoTenants() {
 async function storedState(tenant: Tenant) {
   const communityId = { in: [tenant.communityRawId, ...tenant.childRawIds] };
   const [communities, collections, indicators, importJobs, notifications] = await Promise.all([
-    prisma.community.findMany({ where: { OR: [{ id: communityId }, { parentId: communityId }] }, orderBy: { id: 'asc' } }),
+    prisma.community.findMany({
+      where: { OR: [{ id: communityId }, { parentId: communityId }] },
+      orderBy: { id: 'asc' },
+    }),
     prisma.collection.findMany({ where: { communityId }, orderBy: { id: 'asc' } }),
     prisma.indicator.findMany({ where: { collection: { communityId } }, orderBy: { id: 'asc' } }),
     prisma.importJob.findMany({ where: { collection: { communityId } }, orderBy: { id: 'asc' } }),
@@ -273,7 +412,10 @@ async function subscribeWs<TData, TVars>(
 ): Promise<unknown[]> {
   const received: unknown[] = [];
   try {
-    for await (const result of ws.iterate({ query: print(document), variables: variables as Record<string, unknown> })) {
+    for await (const result of ws.iterate({
+      query: print(document),
+      variables: variables as Record<string, unknown>,
+    })) {
       received.push(result);
     }
   } catch (error) {
@@ -313,17 +455,20 @@ const NODE_TYPES = [
 ];
 
 describe('node and nodes', () => {
-  it.each(NODE_TYPES)("node(id) of another tenant's $type answers exactly like a random $type id", async ({ type, of }) => {
-    const { a, b } = await twoTenants();
-    // The ids are real: their owner reads them, and A reads its own of the same type.
-    expect((await b.client.gql(NodeQuery, { id: of(b) })).node).toMatchObject({ __typename: type, id: of(b) });
-    expect((await a.client.gql(NodeQuery, { id: of(a) })).node).toMatchObject({ __typename: type, id: of(a) });
+  it.each(NODE_TYPES)(
+    "node(id) of another tenant's $type answers exactly like a random $type id",
+    async ({ type, of }) => {
+      const { a, b } = await twoTenants();
+      // The ids are real: their owner reads them, and A reads its own of the same type.
+      expect((await b.client.gql(NodeQuery, { id: of(b) })).node).toMatchObject({ __typename: type, id: of(b) });
+      expect((await a.client.gql(NodeQuery, { id: of(a) })).node).toMatchObject({ __typename: type, id: of(a) });
 
-    const foreign = await ask(a.client, NodeQuery, { id: of(b) });
-    const missing = await ask(a.client, NodeQuery, { id: randomId(type) });
-    expect(foreign).toEqual(missing);
-    expect(foreign.body).toBe('{"data":{"node":null}}');
-  });
+      const foreign = await ask(a.client, NodeQuery, { id: of(b) });
+      const missing = await ask(a.client, NodeQuery, { id: randomId(type) });
+      expect(foreign).toEqual(missing);
+      expect(foreign.body).toBe('{"data":{"node":null}}');
+    },
+  );
 
   it("nodes(ids) leaves every object of another tenant out, exactly like random ids, next to the caller's own", async () => {
     const { a, b } = await twoTenants();
@@ -345,7 +490,16 @@ describe('node and nodes', () => {
     const { a, b } = await twoTenants();
     const threats = await b.client.gql(
       graphql(`
-        query TenancyThreats { threats(first: 2) { edges { node { id name } } } }
+        query TenancyThreats {
+          threats(first: 2) {
+            edges {
+              node {
+                id
+                name
+              }
+            }
+          }
+        }
       `),
     );
     const threat = threats.threats.edges[0].node;
@@ -355,11 +509,18 @@ describe('node and nodes', () => {
     expect((await ask(a.client, NodesQuery, { ids: [threat.id] })).json.data?.nodes).toEqual([fromA.json.data?.node]);
 
     // Threat ids are not tenant-scoped: A tags its own indicators with a catalogue threat.
-    expect(await importAndWait(a.client, a.collectionId, '203.0.113.9', [threat.id])).toMatchObject({ created: 1, invalid: 0 });
+    expect(await importAndWait(a.client, a.collectionId, '203.0.113.9', [threat.id])).toMatchObject({
+      created: 1,
+      invalid: 0,
+    });
     const tagged = (await a.client.gql(CollectionIndicators, { id: a.collectionId, threatIds: [threat.id] })).node;
-    expect(tagged && 'indicators' in tagged && tagged.indicators.edges.map((e) => e.node.value)).toEqual(['203.0.113.9']);
+    expect(tagged && 'indicators' in tagged && tagged.indicators.edges.map((e) => e.node.value)).toEqual([
+      '203.0.113.9',
+    ]);
     const updated = await a.client.gql(UpdateIndicator, { input: { id: a.indicatorId, threatIds: [threat.id] } });
-    expect(expectMember(updated.updateIndicator, 'UpdateIndicatorSuccess').indicator.threats).toEqual([{ id: threat.id }]);
+    expect(expectMember(updated.updateIndicator, 'UpdateIndicatorSuccess').indicator.threats).toEqual([
+      { id: threat.id },
+    ]);
   });
 });
 
@@ -423,7 +584,9 @@ const MUTATIONS: MutationCase[] = [
     type: 'Collection',
     id: (t) => t.collectionId,
     run: (client, id) =>
-      ask(client, UpdateCollection, { input: { id, name: 'hijacked', description: null, availableForSubCommunities: true } }),
+      ask(client, UpdateCollection, {
+        input: { id, name: 'hijacked', description: null, availableForSubCommunities: true },
+      }),
     outsider: NOT_FOUND('Collection'),
     owner: 'UpdateCollectionSuccess',
   },
@@ -431,7 +594,8 @@ const MUTATIONS: MutationCase[] = [
     name: 'importIndicatorsFromText(collectionId)',
     type: 'Collection',
     id: (t) => t.collectionId,
-    run: (client, collectionId) => ask(client, ImportText, { input: { collectionId, text: '192.0.2.250\nplanted.example' } }),
+    run: (client, collectionId) =>
+      ask(client, ImportText, { input: { collectionId, text: '192.0.2.250\nplanted.example' } }),
     outsider: NOT_FOUND('Collection'),
     owner: 'ImportSuccess',
   },
@@ -500,7 +664,9 @@ describe('subscriptions', () => {
     const foreignSse = await subscribeSse(a.client, ImportJobUpdated, { id: b.importJobId });
     const missingSse = await subscribeSse(a.client, ImportJobUpdated, { id: missingId });
     expect(foreignSse).toEqual(missingSse);
-    const notFound = [{ errors: [expect.objectContaining({ message: 'ImportJob not found', extensions: { code: 'NOT_FOUND' } })] }];
+    const notFound = [
+      { errors: [expect.objectContaining({ message: 'ImportJob not found', extensions: { code: 'NOT_FOUND' } })] },
+    ];
     expect(foreignSse.events).toEqual(notFound);
 
     const ws = await openWs(bearer(a.client));
@@ -512,7 +678,11 @@ describe('subscriptions', () => {
     // Its owner follows it: the ended job once, then the stream completes.
     const owner = await subscribeSse(b.client, ImportJobUpdated, { id: b.importJobId });
     expect(owner.events).toEqual([
-      { data: { importJobUpdated: { id: b.importJobId, status: 'SUCCEEDED', invalid: 1, collection: { id: b.collectionId } } } },
+      {
+        data: {
+          importJobUpdated: { id: b.importJobId, status: 'SUCCEEDED', invalid: 1, collection: { id: b.collectionId } },
+        },
+      },
     ]);
   });
 
@@ -559,8 +729,11 @@ async function msspTree() {
   const mssp = await createTenant(app, { children: 2 });
   const create = async (communityId: string, name: string, availableForSubCommunities = false) =>
     expectMember(
-      (await mssp.client.gql(CreateCollection, { input: { communityId, name: unique(name), availableForSubCommunities } }))
-        .createCollection,
+      (
+        await mssp.client.gql(CreateCollection, {
+          input: { communityId, name: unique(name), availableForSubCommunities },
+        })
+      ).createCollection,
       'CreateCollectionSuccess',
     ).collection.id;
   const collections = {
@@ -583,14 +756,26 @@ describe('MSSP sub-communities', () => {
     expect(shared.node).toMatchObject({ __typename: 'Collection', id: collections.shared });
     for (const hidden of [collections.private, collections.sibling, mssp.childIds[1]]) {
       const type = fromGlobalId(hidden).type!;
-      expect(await ask(clientUser, NodeQuery, { id: hidden })).toEqual(await ask(clientUser, NodeQuery, { id: randomId(type) }));
+      expect(await ask(clientUser, NodeQuery, { id: hidden })).toEqual(
+        await ask(clientUser, NodeQuery, { id: randomId(type) }),
+      );
       expect((await ask(clientUser, NodeQuery, { id: hidden })).json.data?.node).toBeNull();
     }
     // The MSSP above is visible by name (it owns the shared collection), with no permission
     // there and none of its other sub-communities.
     const owner = await clientUser.gql(
       graphql(`
-        query TenancyOwnerCommunity($id: ID!) { node(id: $id) { ... on Community { id permissions children { id } } } }
+        query TenancyOwnerCommunity($id: ID!) {
+          node(id: $id) {
+            ... on Community {
+              id
+              permissions
+              children {
+                id
+              }
+            }
+          }
+        }
       `),
       { id: mssp.communityId },
     );
@@ -603,10 +788,14 @@ describe('MSSP sub-communities', () => {
     const { mssp, collections, clientUser } = await msspTree();
     const before = await storedState(mssp);
     const rename = (id: string) => ask(clientUser, UpdateCollection, { input: { id, name: 'taken over' } });
-    const importInto = (collectionId: string) => ask(clientUser, ImportText, { input: { collectionId, text: '192.0.2.1' } });
+    const importInto = (collectionId: string) =>
+      ask(clientUser, ImportText, { input: { collectionId, text: '192.0.2.1' } });
 
     for (const attempt of [rename, importInto]) {
-      expect(payloadOf(await attempt(collections.shared))).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+      expect(payloadOf(await attempt(collections.shared))).toMatchObject({
+        __typename: 'ForbiddenError',
+        code: 'FORBIDDEN',
+      });
       for (const hidden of [collections.private, collections.sibling]) {
         expect(await attempt(hidden)).toEqual(await attempt(randomId('Collection')));
         expect(payloadOf(await attempt(hidden))).toMatchObject(NOT_FOUND('Collection'));
@@ -615,7 +804,14 @@ describe('MSSP sub-communities', () => {
     expect(await storedState(mssp)).toEqual(before);
     const shared = await clientUser.gql(
       graphql(`
-        query TenancySharedCollection($id: ID!) { node(id: $id) { ... on Collection { name viewerCanManage } } }
+        query TenancySharedCollection($id: ID!) {
+          node(id: $id) {
+            ... on Collection {
+              name
+              viewerCanManage
+            }
+          }
+        }
       `),
       { id: collections.shared },
     );
@@ -626,7 +822,8 @@ describe('MSSP sub-communities', () => {
     const { mssp, collections, clientUser } = await msspTree();
     const job = await importAndWait(mssp.client, collections.shared, '198.51.100.20\nshared.example');
     const shared = await clientUser.gql(Indicators, { id: collections.shared });
-    const indicators = shared.node && 'indicators' in shared.node ? shared.node.indicators.edges.map((e) => e.node) : [];
+    const indicators =
+      shared.node && 'indicators' in shared.node ? shared.node.indicators.edges.map((e) => e.node) : [];
     expect(indicators.map((i) => i.value).sort()).toEqual(['198.51.100.20', 'shared.example']);
 
     const before = await storedState(mssp);
@@ -680,9 +877,9 @@ describe('MSSP sub-communities', () => {
 
   it('X-Community-Ids naming communities of the caller narrows what it reads and may change', async () => {
     const { mssp, collections, clientUser } = await msspTree();
-    const ids = async (client: Client) => (await client.gql(Collections, { first: 100 })).collections.edges.map((e) => e.node.id).sort();
-    const communities = async (client: Client) =>
-      (await client.gql(VisibleLists)).communities.map((c) => c.id);
+    const ids = async (client: Client) =>
+      (await client.gql(Collections, { first: 100 })).collections.edges.map((e) => e.node.id).sort();
+    const communities = async (client: Client) => (await client.gql(VisibleLists)).communities.map((c) => c.id);
 
     const clientOne = mssp.client.withCommunities(mssp.childIds[0]);
     expect(await ids(clientOne)).toEqual([collections.own, collections.shared].sort());
@@ -690,12 +887,16 @@ describe('MSSP sub-communities', () => {
     const top = mssp.client.withCommunities(mssp.communityId);
     expect(await ids(top)).toEqual([collections.shared, collections.private].sort());
     expect(await communities(top)).toEqual([mssp.communityId]);
-    expect(await ids(clientUser.withCommunities(mssp.childIds[0]))).toEqual([collections.own, collections.shared].sort());
+    expect(await ids(clientUser.withCommunities(mssp.childIds[0]))).toEqual(
+      [collections.own, collections.shared].sort(),
+    );
 
     // Acting as client one only, the MSSP user reads the shared collection but cannot change it there.
     const rename = await clientOne.gql(UpdateCollection, { input: { id: collections.shared, name: 'from below' } });
     expectMember(rename.updateCollection, 'ForbiddenError');
-    const hidden = await clientOne.execute(UpdateCollection, { input: { id: collections.sibling, name: 'from below' } });
+    const hidden = await clientOne.execute(UpdateCollection, {
+      input: { id: collections.sibling, name: 'from below' },
+    });
     expect(hidden.data?.updateCollection).toMatchObject(NOT_FOUND('Collection'));
   });
 });
@@ -706,7 +907,11 @@ interface IdArgument {
   name: string;
   /** The type the argument takes ('Node': any). */
   expects: string;
-  run: (client: Client, id: string, own: { collectionId: string }) => Promise<{ status: number; body: string; json: unknown }>;
+  run: (
+    client: Client,
+    id: string,
+    own: { collectionId: string },
+  ) => Promise<{ status: number; body: string; json: unknown }>;
 }
 
 const ID_ARGUMENTS: IdArgument[] = [
@@ -723,7 +928,11 @@ const ID_ARGUMENTS: IdArgument[] = [
     expects: 'Community',
     run: (c, id) => ask(c, CreateCollection, { input: { communityId: id, name: 'x' } }),
   },
-  { name: 'updateCollection.id', expects: 'Collection', run: (c, id) => ask(c, UpdateCollection, { input: { id, name: 'x' } }) },
+  {
+    name: 'updateCollection.id',
+    expects: 'Collection',
+    run: (c, id) => ask(c, UpdateCollection, { input: { id, name: 'x' } }),
+  },
   {
     name: 'importIndicatorsFromText.collectionId',
     expects: 'Collection',
@@ -733,9 +942,15 @@ const ID_ARGUMENTS: IdArgument[] = [
     name: 'importIndicatorsFromText.properties.threatIds',
     expects: 'Threat',
     run: (c, id, own) =>
-      ask(c, ImportText, { input: { collectionId: own.collectionId, text: '192.0.2.1', properties: { threatIds: [id] } } }),
+      ask(c, ImportText, {
+        input: { collectionId: own.collectionId, text: '192.0.2.1', properties: { threatIds: [id] } },
+      }),
   },
-  { name: 'updateIndicator.id', expects: 'Indicator', run: (c, id) => ask(c, UpdateIndicator, { input: { id, description: 'x' } }) },
+  {
+    name: 'updateIndicator.id',
+    expects: 'Indicator',
+    run: (c, id) => ask(c, UpdateIndicator, { input: { id, description: 'x' } }),
+  },
   { name: 'revokeIndicator.id', expects: 'Indicator', run: (c, id) => ask(c, RevokeIndicator, { input: { id } }) },
   {
     name: 'markNotificationsRead.ids',
@@ -752,12 +967,19 @@ const ID_ARGUMENTS: IdArgument[] = [
   },
 ];
 
-const BAD_IDS: { name: string; id: (own: { communityId: string; collectionId: string; userRawId: string }, expects: string) => string }[] = [
+const BAD_IDS: {
+  name: string;
+  id: (own: { communityId: string; collectionId: string; userRawId: string }, expects: string) => string;
+}[] = [
   {
     // A real object of the caller's own, of the wrong type (for node: a type that is no Node at all).
     name: 'an id of another type',
     id: (own, expects) =>
-      expects === 'Node' ? toGlobalId('User', own.userRawId) : expects === 'Collection' ? own.communityId : own.collectionId,
+      expects === 'Node'
+        ? toGlobalId('User', own.userRawId)
+        : expects === 'Collection'
+          ? own.communityId
+          : own.collectionId,
   },
   { name: 'an id of an unknown type', id: () => randomId('Nope') },
   { name: 'not base64', id: () => '%%% not base64 %%%' },
@@ -767,35 +989,43 @@ const BAD_IDS: { name: string; id: (own: { communityId: string; collectionId: st
 ];
 
 describe('malformed and wrong-type ids', () => {
-  it.each(ID_ARGUMENTS.flatMap((argument) => BAD_IDS.map((bad) => ({ ...argument, bad, label: `${argument.name} given ${bad.name}` }))))(
-    '$label is a clear BAD_USER_INPUT error, never a 500 and never data',
-    async ({ run, expects, bad }) => {
-      const owner = await createTenant(app);
-      const { collection } = expectMember(
-        (await owner.client.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('c') } }))
-          .createCollection,
-        'CreateCollectionSuccess',
-      );
-      const own = { communityId: owner.communityId, collectionId: collection.id, userRawId: owner.client.userId };
-      const answer = await run(owner.client, bad.id(own, expects), own);
-      const { data, errors } = answer.json as { data?: Record<string, unknown> | null; errors?: RawAnswer<unknown>['json']['errors'] };
+  it.each(
+    ID_ARGUMENTS.flatMap((argument) =>
+      BAD_IDS.map((bad) => ({ ...argument, bad, label: `${argument.name} given ${bad.name}` })),
+    ),
+  )('$label is a clear BAD_USER_INPUT error, never a 500 and never data', async ({ run, expects, bad }) => {
+    const owner = await createTenant(app);
+    const { collection } = expectMember(
+      (await owner.client.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('c') } }))
+        .createCollection,
+      'CreateCollectionSuccess',
+    );
+    const own = { communityId: owner.communityId, collectionId: collection.id, userRawId: owner.client.userId };
+    const answer = await run(owner.client, bad.id(own, expects), own);
+    const { data, errors } = answer.json as {
+      data?: Record<string, unknown> | null;
+      errors?: RawAnswer<unknown>['json']['errors'];
+    };
 
-      expect(answer.status).toBeLessThan(500);
-      expect(errors, answer.body).toHaveLength(1);
-      expect(errors![0].extensions?.code, answer.body).toBe('BAD_USER_INPUT');
-      expect(errors![0].message).not.toBe('Unexpected error.');
-      expect(errors![0].message.length).toBeLessThan(300);
-      expect(Object.values(data ?? {}).filter((value) => value !== null)).toEqual([]);
-      expect(await prisma.collection.count({ where: { communityId: owner.communityRawId } })).toBe(1);
-    },
-  );
+    expect(answer.status).toBeLessThan(500);
+    expect(errors, answer.body).toHaveLength(1);
+    expect(errors![0].extensions?.code, answer.body).toBe('BAD_USER_INPUT');
+    expect(errors![0].message).not.toBe('Unexpected error.');
+    expect(errors![0].message.length).toBeLessThan(300);
+    expect(Object.values(data ?? {}).filter((value) => value !== null)).toEqual([]);
+    expect(await prisma.collection.count({ where: { communityId: owner.communityRawId } })).toBe(1);
+  });
 });
 
 // ---------------------------------------------------------------------------------------
 
 describe('authentication and roles', () => {
   const Me = graphql(`
-    query TenancyMe { viewer { id } }
+    query TenancyMe {
+      viewer {
+        id
+      }
+    }
   `);
 
   it('answers 401 without a key, with an unknown key and with a revoked key', async () => {
@@ -805,7 +1035,9 @@ describe('authentication and roles', () => {
 
     const missing = await post({}, Me);
     expect(missing.status).toBe(401);
-    expect(missing.json).toEqual({ errors: [expect.objectContaining({ message: expect.stringMatching(/Missing API key/) })] });
+    expect(missing.json).toEqual({
+      errors: [expect.objectContaining({ message: expect.stringMatching(/Missing API key/) })],
+    });
     const unknown = await post({ authorization: `Bearer ioc_${randomUUID()}` }, Me);
     expect(unknown.status).toBe(401);
     expect(unknown.json.data ?? null).toBeNull();
@@ -838,7 +1070,9 @@ describe('authentication and roles', () => {
     '$viewer gets a ForbiddenError from $name and changes nothing',
     async ({ adminElsewhere, ...m }) => {
       const tenant = await populatedTenant();
-      const elsewhere = adminElsewhere ? [{ communityId: (await createTenant(app)).communityRawId, role: 'admin' as const }] : [];
+      const elsewhere = adminElsewhere
+        ? [{ communityId: (await createTenant(app)).communityRawId, role: 'admin' as const }]
+        : [];
       const viewer = await createUser(app, [{ communityId: tenant.communityRawId, role: 'viewer' }, ...elsewhere]);
       const before = await storedState(tenant);
       const answer = await m.run(viewer, m.id(tenant));

@@ -16,7 +16,8 @@ export const MAX_PAGE_SIZE = 100;
 
 /** The permission a failed scope check asked for, for ForbiddenError.missingPermission. */
 function firstMissingPermission(failure: AuthFailure): string | undefined {
-  if (failure.kind === AuthScopeFailureType.AuthScope && failure.scope === 'permission') return String(failure.parameter);
+  if (failure.kind === AuthScopeFailureType.AuthScope && failure.scope === 'permission')
+    return String(failure.parameter);
   if ('failures' in failure) for (const f of failure.failures) return firstMissingPermission(f);
   return undefined;
 }

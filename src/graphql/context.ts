@@ -2,7 +2,7 @@
 // and request-scoped loaders. Resolvers read the viewer from here, never from headers.
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createGraphQLError, type YogaInitialContext } from 'graphql-yoga';
-import type { Services } from '../services.ts';
+import type { RequestContext, Services } from '../services.ts';
 import type { Access } from '../modules/communities/access.ts';
 import {
   apiKeyFromAuthorization,
@@ -13,9 +13,7 @@ import {
 } from '../modules/communities/service.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
-export interface Context extends Services {
-  viewer: Viewer;
-  access: Access;
+export interface Context extends Services, RequestContext {
   loaders: Loaders;
 }
 

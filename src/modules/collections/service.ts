@@ -1,10 +1,8 @@
 // Collections: named sets of indicators owned by one community.
-import type { Context } from '../../graphql/context.ts';
+import type { RequestContext } from '../../services.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import { Prisma, type Collection } from '../../generated/prisma/client.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
-
-export type RequestContext = Pick<Context, 'prisma' | 'access' | 'viewer'>;
 
 const NAME_MAX = 200;
 const DESCRIPTION_MAX = 2000;
@@ -29,7 +27,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 function cleanName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) throw new ValidationError('input.name', 'Name must not be empty');
-  if (CONTROL_CHARACTERS.test(trimmed)) throw new ValidationError('input.name', 'Name must not contain control characters');
+  if (CONTROL_CHARACTERS.test(trimmed))
+    throw new ValidationError('input.name', 'Name must not contain control characters');
   if (trimmed.length > NAME_MAX) throw new ValidationError('input.name', `Name is longer than ${NAME_MAX} characters`);
   return trimmed;
 }
@@ -37,7 +36,8 @@ function cleanName(name: string): string {
 function cleanDescription(description: string | null | undefined): string | null | undefined {
   if (description === undefined) return undefined;
   const trimmed = description?.trim() || null;
-  if (trimmed?.includes('\u0000')) throw new ValidationError('input.description', 'Description must not contain NUL characters');
+  if (trimmed?.includes('\u0000'))
+    throw new ValidationError('input.description', 'Description must not contain NUL characters');
   if (trimmed && trimmed.length > DESCRIPTION_MAX) {
     throw new ValidationError('input.description', `Description is longer than ${DESCRIPTION_MAX} characters`);
   }

@@ -2,7 +2,8 @@
 import type { Indicator, Prisma } from '../../generated/prisma/client.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
-import { findManageableCollection, type RequestContext } from '../collections/service.ts';
+import type { RequestContext } from '../../services.ts';
+import { findManageableCollection } from '../collections/service.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
 import { parseObservable, refang } from './observable.ts';
 import { checkValidity, parseIndicatorProperties, type IndicatorPropertiesInput } from './properties.ts';
@@ -33,8 +34,8 @@ export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereIn
   }
   const search = filter.search?.trim();
   if (search) {
-    // Searches are refanged and lower-cased like stored values, so a pasted
-    // `evil[.]com` finds `evil.com`; the trigram index serves the substring match.
+    // Searches are refanged, so a pasted `evil[.]com` finds `evil.com`; the trigram
+    // index serves the case-insensitive substring match.
     const term = refang(search);
     const hash = term.toLowerCase();
     // `%` and `_` in the term are literal characters, not LIKE wildcards.

@@ -85,7 +85,10 @@ builder.subscriptionField('notificationAdded', (t) =>
     subscribe: (_, __, ctx) =>
       pipe(
         ctx.pubsub.subscribe('notificationAdded', ctx.viewer.userId),
-        filter(async (event) => (await ctx.prisma.notification.count({ where: { id: event.id, ...notificationFilter(ctx) } })) > 0),
+        filter(
+          async (event) =>
+            (await ctx.prisma.notification.count({ where: { id: event.id, ...notificationFilter(ctx) } })) > 0,
+        ),
       ),
     resolve: async (query, event: { id: string }, _, ctx) =>
       ctx.prisma.notification.findFirstOrThrow({ ...query, where: { id: event.id, ...notificationFilter(ctx) } }),

@@ -2,7 +2,7 @@
 import type { Notification } from '../../generated/prisma/client.ts';
 import type { NotificationKind } from '../../generated/prisma/enums.ts';
 import type { Services } from '../../services.ts';
-import type { RequestContext } from '../collections/service.ts';
+import type { RequestContext } from '../../services.ts';
 
 export interface NewNotification {
   userId: string;
