@@ -9,7 +9,6 @@ import {
   authenticate,
   loadAccess,
   UnknownCommunitySelectionError,
-  type Viewer,
 } from '../modules/communities/service.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 

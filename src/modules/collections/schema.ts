@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import { Community } from '../communities/schema.ts';
+import type { RequestContext } from '../../services.ts';
 import { createCollection, updateCollection } from './service.ts';
 
 export const Collection = builder.prismaNode('Collection', {
@@ -51,10 +52,7 @@ builder.queryField('collections', (t) =>
   ),
 );
 
-function collectionsWhere(
-  ctx: Parameters<typeof createCollection>[0],
-  args: { search?: string | null; communityId?: { id: string } | null },
-) {
+function collectionsWhere(ctx: RequestContext, args: { search?: string | null; communityId?: { id: string } | null }) {
   return {
     AND: [
       ctx.access.collectionFilter(),
