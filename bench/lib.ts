@@ -1,6 +1,6 @@
 // Shared set-up of the benches: a database (DATABASE_URL or a throw-away embedded one),
 // the real service in this process, and a tenant with an API key.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeServices, createServices } from '../src/app.ts';
@@ -8,6 +8,7 @@ import { readEnv } from '../src/config/env.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createApiKey, ensureBuiltInRoles } from '../src/modules/communities/service.ts';
+import { importThreatCatalogue, parseThreatCatalogue } from '../src/modules/threats/service.ts';
 import type { Services } from '../src/services.ts';
 import { startWorkers } from '../src/worker.ts';
 import { createYogaApp, type Yoga } from '../src/yoga.ts';
@@ -19,7 +20,8 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(): Promise<Bench> {
+/** `workers: false` when the jobs must run in another process (see file-import.ts). */
+export async function startBench({ workers = true } = {}): Promise<Bench> {
   let databaseUrl = process.env.DATABASE_URL;
   let stopDatabase = async () => {};
   if (!databaseUrl) {
@@ -38,7 +40,11 @@ export async function startBench(): Promise<Bench> {
     databaseUrl,
   );
   await ensureBuiltInRoles(services.prisma);
-  await startWorkers(services);
+  if ((await services.prisma.threat.count()) === 0) {
+    const catalogue = new URL('../src/modules/threats/demo-catalogue.json', import.meta.url);
+    await importThreatCatalogue(services.prisma, parseThreatCatalogue(JSON.parse(readFileSync(catalogue, 'utf8'))));
+  }
+  if (workers) await startWorkers(services);
   return {
     services,
     yoga: createYogaApp(services),
@@ -60,8 +66,18 @@ export async function benchTenant(services: Services): Promise<{ communityId: st
   return { communityId: community.id, key: (await createApiKey(prisma, user.id, 'bench')).key };
 }
 
-export async function graphqlCall(yoga: Yoga, key: string, query: string, variables: Record<string, unknown>) {
-  const response = await yoga.fetch('http://bench/graphql', {
+/** A GraphQL call to an in-process Yoga or to a service URL. */
+export async function graphqlCall(
+  target: Yoga | string,
+  key: string,
+  query: string,
+  variables: Record<string, unknown>,
+) {
+  const send =
+    typeof target === 'string'
+      ? (init: RequestInit) => fetch(`${target}/graphql`, init)
+      : (init: RequestInit) => target.fetch('http://bench/graphql', init);
+  const response = await send({
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body: JSON.stringify({ query, variables }),
@@ -102,5 +118,46 @@ export function observableGenerator(random: () => number) {
     if (r < 0.88) return hex(32);
     if (r < 0.95) return hex(64);
     return `${word()}.${i}@${word()}.org`;
+  };
+}
+
+/** The service as users run it (`src/main.ts`), in its own process, so its memory is its own. */
+export async function spawnService(
+  databaseUrl: string,
+): Promise<{ url: string; peakRssMb(): number; stop(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { freePort } = await import('../src/db/embedded.ts');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i += 1) {
+    if (child.exitCode !== null) throw new Error('the service exited during start-up');
+    const ready = await fetch(`${url}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (i > 600) throw new Error('the service did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    peakRssMb: () =>
+      Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
   };
 }

@@ -2,11 +2,13 @@
 // call `yoga.fetch` in-process; src/server.ts adds the WebSocket transport.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { PothosValidationError } from '@pothos/core';
+import { createFetch } from '@whatwg-node/fetch';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
 import { schema } from './graphql/schema.ts';
+import { useRejectedRowsCsv } from './modules/imports/rejected-rows-csv.ts';
 import type { Services } from './services.ts';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -16,6 +18,11 @@ export function createYogaApp(services: Services): Yoga {
   return createYoga<Record<string, unknown>, Context>({
     schema,
     context: (initial) => createContext(services, initial),
+    // Uploads past the limit are refused with 413 while they stream in, before they fill memory.
+    fetchAPI: createFetch({ formDataLimits: { fileSize: env.UPLOAD_MAX_BYTES, files: 1, fields: 20 } }),
+    // The whole request, with room to spare so that the file limit above answers first
+    // (413 naming the file) for any file a little over it.
+    maxRequestBodySize: 2 * env.UPLOAD_MAX_BYTES + 1024 * 1024,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -44,6 +51,7 @@ export function createYogaApp(services: Services): Yoga {
       error: (...args) => services.logger.error(args.map(String).join(' ')),
     },
     plugins: [
+      useRejectedRowsCsv(services),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

@@ -6,24 +6,22 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_PAGE_SIZE } from '../src/graphql/builder.ts';
 import { graphql } from './generated/gql.ts';
-import type {
-  ImportIndicatorsFromTextInput,
-  IndicatorsQuery,
-  IndicatorsQueryVariables,
-  UpdateIndicatorInput,
-} from './generated/graphql.ts';
-import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
+import type { IndicatorsQuery, IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
+import { Indicators, RevokeIndicator } from './operations.ts';
 import {
+  ABC,
   createTenant,
   createUser,
   expectMember,
   fromGlobalId,
+  importText,
+  indicatorByValue,
+  newCollection,
   startTestApp,
+  threatIds,
   toGlobalId,
-  unique,
-  waitFor,
   type Client,
-  type Tenant,
+  type ImportProperties,
 } from './kit.ts';
 
 const app = await startTestApp();
@@ -34,61 +32,11 @@ const UpdateIndicator = graphql(`
       __typename
       ... on UpdateIndicatorSuccess {
         indicator {
-          id
-          type
-          value
-          description
-          validFrom
-          validUntil
-          revoked
+          ...IndicatorDetails
           updatedAt
-          hashes {
-            algorithm
-            value
-          }
-          threats {
-            id
-            name
-          }
-          killChainPhases {
-            killChainName
-            phaseName
-          }
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on ForbiddenError {
-        missingPermission
-      }
-    }
-  }
-`);
-
-const RevokeIndicator = graphql(`
-  mutation IndicatorsRevoke($input: RevokeIndicatorInput!) {
-    revokeIndicator(input: $input) {
-      __typename
-      ... on RevokeIndicatorSuccess {
-        indicator {
-          id
-          value
-          revoked
-          revokedAt
-          revokedBy {
-            email
-          }
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -103,42 +51,11 @@ const InputFields = graphql(`
   }
 `);
 
-// Hashes of the text "abc", well known.
-const ABC = {
-  md5: '900150983cd24fb0d6963f7d28e17f72',
-  sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
-  sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-};
-
-type Properties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
 type Connection = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: unknown }>;
-type IndicatorNode = Connection['indicators']['edges'][number]['node'];
-
-async function newCollection(tenant: Pick<Tenant, 'client' | 'communityId'>): Promise<string> {
-  const result = await tenant.client.gql(CreateCollection, {
-    input: { communityId: tenant.communityId, name: unique('iocs') },
-  });
-  return expectMember(result.createCollection, 'CreateCollectionSuccess').collection.id;
-}
-
-async function threatId(client: Client, name: string): Promise<string> {
-  const { threats } = await client.gql(Threats, { search: name, first: 20 });
-  const threat = threats.edges.find((e) => e.node.name === name);
-  if (!threat) expect.fail(`threat ${name} is not in the catalogue`);
-  return threat.node.id;
-}
 
 /** Imports `lines` through the API and waits until the job has succeeded. */
-async function importLines(client: Client, collectionId: string, lines: string[], properties?: Properties) {
-  const result = await client.gql(ImportText, { input: { collectionId, text: lines.join('\n'), properties } });
-  const { importJob } = expectMember(result.importIndicatorsFromText, 'ImportSuccess');
-  const job = await waitFor(
-    async () => {
-      const { node } = await client.gql(ImportJobState, { id: importJob.id });
-      return node && 'status' in node && (node.status === 'SUCCEEDED' || node.status === 'FAILED') ? node : null;
-    },
-    { what: 'the import to end' },
-  );
+async function importLines(client: Client, collectionId: string, lines: string[], properties?: ImportProperties) {
+  const job = await importText(client, collectionId, lines.join('\n'), properties);
   expect(job).toMatchObject({ status: 'SUCCEEDED', invalid: 0 });
 }
 
@@ -154,14 +71,6 @@ async function list(
 }
 
 const values = (connection: Connection) => connection.indicators.edges.map((e) => e.node.value);
-
-async function indicator(client: Client, collectionId: string, value: string): Promise<IndicatorNode> {
-  const found = (await list(client, collectionId, { first: 100, includeRevoked: true })).indicators.edges
-    .map((e) => e.node)
-    .filter((i) => i.value === value);
-  expect(found, `indicators with value ${value}`).toHaveLength(1);
-  return found[0];
-}
 
 async function revoke(client: Client, id: string) {
   return expectMember((await client.gql(RevokeIndicator, { input: { id } })).revokeIndicator, 'RevokeIndicatorSuccess')
@@ -283,11 +192,7 @@ describe('listing indicators', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    const [emotet, trickbot, apt28] = [
-      await threatId(client, 'Emotet'),
-      await threatId(client, 'TrickBot'),
-      await threatId(client, 'APT28'),
-    ];
+    const [emotet, trickbot, apt28] = await threatIds(client, 'Emotet', 'TrickBot', 'APT28');
     await importLines(client, collectionId, ['emotet.example', '203.0.113.5'], {
       threatIds: [emotet],
       killChainPhases: [{ phaseName: 'c2' }],
@@ -297,7 +202,7 @@ describe('listing indicators', () => {
       killChainPhases: [{ phaseName: 'delivery' }, { phaseName: 'Command and Control', killChainName: 'mitre' }],
     });
     await importLines(client, collectionId, ['plain.example', 'gone.example']);
-    await revoke(client, (await indicator(client, collectionId, 'gone.example')).id);
+    await revoke(client, (await indicatorByValue(client, collectionId, 'gone.example')).id);
 
     const sorted = async (args: Omit<IndicatorsQueryVariables, 'id'>) => {
       const result = await list(client, collectionId, { first: 100, ...args });
@@ -362,18 +267,14 @@ describe('editing indicators', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    const [emotet, trickbot, apt28] = [
-      await threatId(client, 'Emotet'),
-      await threatId(client, 'TrickBot'),
-      await threatId(client, 'APT28'),
-    ];
+    const [emotet, trickbot, apt28] = await threatIds(client, 'Emotet', 'TrickBot', 'APT28');
     await importLines(client, collectionId, ['edit.example'], {
       threatIds: [emotet, trickbot],
       killChainPhases: [{ phaseName: 'c2' }, { phaseName: 'delivery' }],
       validFrom: '2024-01-01T00:00:00Z',
       description: 'original',
     });
-    const before = await indicator(client, collectionId, 'edit.example');
+    const before = await indicatorByValue(client, collectionId, 'edit.example');
 
     const edited = await client.gql(UpdateIndicator, {
       input: {
@@ -397,7 +298,7 @@ describe('editing indicators', () => {
       revoked: false,
     });
     // What a listing shows afterwards is the same.
-    expect(await indicator(client, collectionId, 'edit.example')).toMatchObject({
+    expect(await indicatorByValue(client, collectionId, 'edit.example')).toMatchObject({
       threats: [{ name: 'APT28' }],
       description: 'edited by hand',
       validUntil: '2024-12-30T23:00:00.000Z',
@@ -449,7 +350,7 @@ describe('editing indicators', () => {
 
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['203.0.113.99']);
-    const { id } = await indicator(tenant.client, collectionId, '203.0.113.99');
+    const { id } = await indicatorByValue(tenant.client, collectionId, '203.0.113.99');
     // An untyped document: the typed one would not even compile with these fields.
     const WithValue = parse(
       `mutation($input: UpdateIndicatorInput!) { updateIndicator(input: $input) { __typename } }`,
@@ -459,7 +360,7 @@ describe('editing indicators', () => {
       expect(result.data ?? null).toBeNull();
       expect(result.errors?.[0].message).toContain(`"${field}" is not defined by type "UpdateIndicatorInput"`);
     }
-    expect(await indicator(tenant.client, collectionId, '203.0.113.99')).toMatchObject({ id, type: 'IPV4' });
+    expect(await indicatorByValue(tenant.client, collectionId, '203.0.113.99')).toMatchObject({ id, type: 'IPV4' });
   });
 
   it('rejects validUntil not after validFrom (given together, or against the stored one) and other bad properties, with the field', async () => {
@@ -470,7 +371,7 @@ describe('editing indicators', () => {
       validFrom: '2024-06-01T00:00:00Z',
       description: 'kept',
     });
-    const { id } = await indicator(client, collectionId, 'dates.example');
+    const { id } = await indicatorByValue(client, collectionId, 'dates.example');
 
     const update = async (input: Omit<UpdateIndicatorInput, 'id'>) =>
       (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
@@ -492,7 +393,7 @@ describe('editing indicators', () => {
     );
 
     // None of the refused edits changed anything.
-    expect(await indicator(client, collectionId, 'dates.example')).toMatchObject({
+    expect(await indicatorByValue(client, collectionId, 'dates.example')).toMatchObject({
       validFrom: '2024-06-01T00:00:00.000Z',
       validUntil: '2024-12-31T00:00:00.000Z',
       description: 'kept',
@@ -505,11 +406,11 @@ describe('editing indicators', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['old.example']);
-    const { id } = await indicator(tenant.client, collectionId, 'old.example');
+    const { id } = await indicatorByValue(tenant.client, collectionId, 'old.example');
     await revoke(tenant.client, id);
     const result = await tenant.client.gql(UpdateIndicator, { input: { id, description: 'revive' } });
     expect(expectMember(result.updateIndicator, 'IndicatorRevokedError').code).toBe('INDICATOR_REVOKED');
-    expect(await indicator(tenant.client, collectionId, 'old.example')).toMatchObject({
+    expect(await indicatorByValue(tenant.client, collectionId, 'old.example')).toMatchObject({
       revoked: true,
       description: null,
     });
@@ -519,7 +420,7 @@ describe('editing indicators', () => {
     const owner = await createTenant(app);
     const collectionId = await newCollection(owner);
     await importLines(owner.client, collectionId, ['guarded.example']);
-    const { id } = await indicator(owner.client, collectionId, 'guarded.example');
+    const { id } = await indicatorByValue(owner.client, collectionId, 'guarded.example');
 
     const viewer = await createUser(app, [{ communityId: owner.communityRawId, role: 'viewer' }]);
     expect(
@@ -543,7 +444,7 @@ describe('editing indicators', () => {
     expect((await stranger.client.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe(
       'NotFoundError',
     );
-    expect(await indicator(owner.client, collectionId, 'guarded.example')).toMatchObject({
+    expect(await indicatorByValue(owner.client, collectionId, 'guarded.example')).toMatchObject({
       revoked: false,
       description: null,
     });
@@ -555,7 +456,7 @@ describe('revoking indicators', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['keep.example', 'drop.example']);
-    const { id } = await indicator(tenant.client, collectionId, 'drop.example');
+    const { id } = await indicatorByValue(tenant.client, collectionId, 'drop.example');
     const before = Date.now();
 
     const first = await revoke(tenant.client, id);
@@ -574,7 +475,7 @@ describe('revoking indicators', () => {
     expect(values(listing)).toEqual(['keep.example']);
     expect(listing.indicators.totalCount).toBe(1);
     expect(listing.indicatorCount).toBe(1);
-    expect(await indicator(tenant.client, collectionId, 'drop.example')).toMatchObject({
+    expect(await indicatorByValue(tenant.client, collectionId, 'drop.example')).toMatchObject({
       revoked: true,
       revokedAt: first.revokedAt,
     });
@@ -586,11 +487,17 @@ describe('the database guards indicators', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['192.0.2.10', 'revoked.example', `${ABC.md5}`]);
-    const ip = await indicator(tenant.client, collectionId, '192.0.2.10');
-    const revoked = await indicator(tenant.client, collectionId, 'revoked.example');
-    const file = await indicator(tenant.client, collectionId, ABC.md5);
+    const ip = await indicatorByValue(tenant.client, collectionId, '192.0.2.10');
+    const revoked = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
+    const file = await indicatorByValue(tenant.client, collectionId, ABC.md5);
     await revoke(tenant.client, revoked.id);
-    return { tenant, collectionId, ip, revoked: await indicator(tenant.client, collectionId, 'revoked.example'), file };
+    return {
+      tenant,
+      collectionId,
+      ip,
+      revoked: await indicatorByValue(tenant.client, collectionId, 'revoked.example'),
+      file,
+    };
   }
   const sql = (text: string, id: string) => app.services.pool.query(text, [fromGlobalId(id).id]);
 
@@ -608,7 +515,7 @@ describe('the database guards indicators', () => {
     await expect(sql('DELETE FROM indicators WHERE id = $1', revoked.id)).rejects.toThrow(
       /is revoked and kept for audit/,
     );
-    expect(await indicator(tenant.client, collectionId, 'revoked.example')).toEqual(revoked);
+    expect(await indicatorByValue(tenant.client, collectionId, 'revoked.example')).toEqual(revoked);
   });
 
   it("refuses to change an active indicator's observable, but allows its properties", async () => {
@@ -629,10 +536,10 @@ describe('the database guards indicators', () => {
     await expect(sql(`UPDATE indicators SET type = 'IPV4' WHERE id = $1`, file.id)).rejects.toThrow(
       /observable .* cannot be changed/,
     );
-    expect(await indicator(tenant.client, collectionId, '192.0.2.10')).toEqual(ip);
+    expect(await indicatorByValue(tenant.client, collectionId, '192.0.2.10')).toEqual(ip);
 
     // Properties are not the observable: the trigger lets these through.
     await sql(`UPDATE indicators SET description = 'by hand' WHERE id = $1`, ip.id);
-    expect((await indicator(tenant.client, collectionId, '192.0.2.10')).description).toBe('by hand');
+    expect((await indicatorByValue(tenant.client, collectionId, '192.0.2.10')).description).toBe('by hand');
   });
 });

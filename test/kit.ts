@@ -11,6 +11,13 @@ import type { Services } from '../src/services.ts';
 import { startHttpServer, type HttpService } from '../src/server.ts';
 import { startWorkers } from '../src/worker.ts';
 import { createYogaApp, type Yoga } from '../src/yoga.ts';
+import type {
+  CreateCollectionInput,
+  ImportIndicatorsFromTextInput,
+  IndicatorsQuery,
+  IndicatorsQueryVariables,
+} from './generated/graphql.ts';
+import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'sensor';
 
@@ -148,4 +155,115 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Collections, threats, imports and indicators through the API, as a user works with them.
+
+/** Hashes of the text "abc", well known. */
+export const ABC = {
+  md5: '900150983cd24fb0d6963f7d28e17f72',
+  sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
+  sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+};
+
+export type ImportProperties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
+export type JobState = Awaited<ReturnType<typeof jobState>>;
+export type IndicatorNode = Extract<
+  NonNullable<IndicatorsQuery['node']>,
+  { indicators: unknown }
+>['indicators']['edges'][number]['node'];
+
+/** Creates a collection, which must succeed; answers it as the mutation does. */
+export async function createCollection(client: Client, input: CreateCollectionInput) {
+  const result = await client.gql(CreateCollection, { input });
+  return expectMember(result.createCollection, 'CreateCollectionSuccess').collection;
+}
+
+/** A new collection in the tenant's community; answers its id. */
+export async function newCollection(
+  { client, communityId }: Pick<Tenant, 'client' | 'communityId'>,
+  name = unique('iocs'),
+): Promise<string> {
+  return (await createCollection(client, { communityId, name })).id;
+}
+
+/** The id of the catalogue threat with this exact name. */
+export async function threatId(client: Client, name: string): Promise<string> {
+  const { threats } = await client.gql(Threats, { search: name, first: 20 });
+  const threat = threats.edges.find((e) => e.node.name === name);
+  if (!threat) expect.fail(`threat ${name} is not in the catalogue`);
+  return threat.node.id;
+}
+
+/** The ids of several catalogue threats, in the order of their names. */
+export async function threatIds(client: Client, ...names: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names) ids.push(await threatId(client, name));
+  return ids;
+}
+
+/** Asks for a text import and returns the job the mutation answers with. */
+export async function requestImport(client: Client, collectionId: string, text: string, properties?: ImportProperties) {
+  const result = await client.gql(ImportText, { input: { collectionId, text, properties } });
+  return expectMember(result.importIndicatorsFromText, 'ImportSuccess').importJob;
+}
+
+/** An import job as the client sees it (it must see it). */
+export async function jobState(client: Client, jobId: string) {
+  const { node } = await client.gql(ImportJobState, { id: jobId });
+  if (!node || !('status' in node)) return expect.fail(`import job ${jobId} is not visible`);
+  return node;
+}
+
+/** Polls the import job as a user would until it has ended (SUCCEEDED or FAILED). */
+export async function waitForImport(client: Client, jobId: string): Promise<JobState> {
+  return waitFor(
+    async () => {
+      const job = await jobState(client, jobId);
+      return job.status === 'SUCCEEDED' || job.status === 'FAILED' ? job : null;
+    },
+    { what: `import job ${jobId} to end` },
+  );
+}
+
+/** Imports through the queue and the workers, and waits for the job to end. */
+export async function importText(client: Client, collectionId: string, text: string, properties?: ImportProperties) {
+  const job = await requestImport(client, collectionId, text, properties);
+  return waitForImport(client, job.id);
+}
+
+/** Imports `text` into a new collection of the tenant's and waits for the job to end. */
+export async function importIntoNewCollection(
+  tenant: Pick<Tenant, 'client' | 'communityId'>,
+  text: string,
+  properties?: ImportProperties,
+) {
+  const collection = await createCollection(tenant.client, { communityId: tenant.communityId, name: unique('iocs') });
+  return { collection, job: await importText(tenant.client, collection.id, text, properties) };
+}
+
+/** Every indicator of the collection (newest first), page by page. */
+export async function allIndicators(
+  client: Client,
+  collectionId: string,
+  filter: Omit<IndicatorsQueryVariables, 'id' | 'first' | 'after'> = {},
+) {
+  const nodes: IndicatorNode[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: IndicatorsQuery = await client.gql(Indicators, { id: collectionId, first: 100, after, ...filter });
+    const node = page.node;
+    if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
+    nodes.push(...node.indicators.edges.map((e) => e.node));
+    if (!node.indicators.pageInfo.hasNextPage) return nodes;
+    after = node.indicators.pageInfo.endCursor;
+  }
+}
+
+/** The one indicator of the collection with this value, revoked or not. */
+export async function indicatorByValue(client: Client, collectionId: string, value: string): Promise<IndicatorNode> {
+  const found = (await allIndicators(client, collectionId, { includeRevoked: true })).filter((i) => i.value === value);
+  expect(found, `indicators with value ${value}`).toHaveLength(1);
+  return found[0];
 }

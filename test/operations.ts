@@ -1,6 +1,63 @@
 // Operations shared by the tests; codegen turns each into a typed document.
 import { graphql } from './generated/gql.ts';
 
+// Fragments: selections that several operations repeat.
+
+/** What a mutation answers when it fails: every error member of a result union. */
+export const MutationError = graphql(`
+  fragment MutationError on Error {
+    code
+    message
+    ... on ValidationError {
+      field
+    }
+    ... on ForbiddenError {
+      missingPermission
+    }
+  }
+`);
+
+/** An import job's state and counts, as a poll and importJobUpdated both show them. */
+export const ImportJobCounts = graphql(`
+  fragment ImportJobCounts on ImportJob {
+    id
+    status
+    total
+    processed
+    created
+    updated
+    unchanged
+    invalid
+  }
+`);
+
+/** An indicator with its properties, as a listing and an edit both show it. */
+export const IndicatorDetails = graphql(`
+  fragment IndicatorDetails on Indicator {
+    id
+    type
+    value
+    description
+    validFrom
+    validUntil
+    revoked
+    hashes {
+      algorithm
+      value
+    }
+    threats {
+      id
+      name
+    }
+    killChainPhases {
+      killChainName
+      phaseName
+    }
+  }
+`);
+
+// Operations
+
 export const CreateCollection = graphql(`
   mutation CreateCollection($input: CreateCollectionInput!) {
     createCollection(input: $input) {
@@ -19,16 +76,7 @@ export const CreateCollection = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on ForbiddenError {
-        missingPermission
-      }
+      ...MutationError
     }
   }
 `);
@@ -45,13 +93,7 @@ export const UpdateCollection = graphql(`
           availableForSubCommunities
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -89,13 +131,7 @@ export const ImportText = graphql(`
           kind
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -104,15 +140,8 @@ export const ImportJobState = graphql(`
   query ImportJobState($id: ID!) {
     node(id: $id) {
       ... on ImportJob {
-        id
-        status
+        ...ImportJobCounts
         kind
-        total
-        processed
-        created
-        updated
-        unchanged
-        invalid
         failureMessage
         finishedAt
         errors(first: 100) {
@@ -163,26 +192,8 @@ export const Indicators = graphql(`
           }
           edges {
             node {
-              id
-              type
-              value
-              description
-              validFrom
-              validUntil
-              revoked
+              ...IndicatorDetails
               revokedAt
-              hashes {
-                algorithm
-                value
-              }
-              threats {
-                id
-                name
-              }
-              killChainPhases {
-                killChainName
-                phaseName
-              }
             }
           }
         }
@@ -203,6 +214,26 @@ export const Threats = graphql(`
           kind
         }
       }
+    }
+  }
+`);
+
+export const RevokeIndicator = graphql(`
+  mutation RevokeIndicator($input: RevokeIndicatorInput!) {
+    revokeIndicator(input: $input) {
+      __typename
+      ... on RevokeIndicatorSuccess {
+        indicator {
+          id
+          value
+          revoked
+          revokedAt
+          revokedBy {
+            email
+          }
+        }
+      }
+      ...MutationError
     }
   }
 `);

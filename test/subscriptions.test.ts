@@ -20,7 +20,9 @@ import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
 import {
   createTenant,
-  expectMember,
+  jobState,
+  newCollection,
+  requestImport,
   startTestApp,
   toGlobalId,
   unique,
@@ -28,19 +30,11 @@ import {
   type Client,
   type Tenant,
 } from './kit.ts';
-import { CreateCollection, ImportJobState, ImportText } from './operations.ts';
 
 const ImportJobUpdated = graphql(`
   subscription ImportJobUpdated($id: ID!) {
     importJobUpdated(id: $id) {
-      id
-      status
-      total
-      processed
-      created
-      updated
-      unchanged
-      invalid
+      ...ImportJobCounts
       errors(first: 1) {
         totalCount
       }
@@ -213,11 +207,8 @@ function indicatorText(rows: number): string {
 }
 
 /** Starts an import of `text` into a new collection of the tenant's; returns the job's id. */
-async function startImport({ client, communityId }: Tenant, text: string): Promise<string> {
-  const created = await client.gql(CreateCollection, { input: { communityId, name: unique('feed') } });
-  const { collection } = expectMember(created.createCollection, 'CreateCollectionSuccess');
-  const started = await client.gql(ImportText, { input: { collectionId: collection.id, text } });
-  return expectMember(started.importIndicatorsFromText, 'ImportSuccess').importJob.id;
+async function startImport(tenant: Tenant, text: string): Promise<string> {
+  return (await requestImport(tenant.client, await newCollection(tenant, unique('feed')), text)).id;
 }
 
 /** importJobUpdated of a ROWS import: current state, progress between batches, success, end. */
@@ -252,8 +243,7 @@ async function expectWholeImport(
     invalid: INVALID,
     errors: { totalCount: INVALID },
   });
-  const { node } = await client.gql(ImportJobState, { id: jobId });
-  expect(node).toMatchObject(last);
+  expect(await jobState(client, jobId)).toMatchObject(last);
 }
 
 /** A notification for the tenant's user, created and published by this process. */

@@ -14,10 +14,13 @@ import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
 import {
   type Client,
+  createCollection,
   createTenant,
   createUser,
   expectMember,
   fromGlobalId,
+  importIntoNewCollection,
+  importText,
   startTestApp,
   type Tenant,
   toGlobalId,
@@ -27,9 +30,9 @@ import {
 import {
   Collections,
   CreateCollection,
-  ImportJobState,
   ImportText,
   Indicators,
+  RevokeIndicator,
   UpdateCollection,
 } from './operations.ts';
 
@@ -39,32 +42,39 @@ const { prisma } = app.services;
 // ---------------------------------------------------------------------------------------
 // Operations
 
+/** What node(id) and nodes(ids) show of each type (spread by name in both queries). */
+graphql(`
+  fragment TenancyNodeFields on Node {
+    __typename
+    id
+    ... on Community {
+      name
+    }
+    ... on Collection {
+      name
+      indicatorCount
+    }
+    ... on Indicator {
+      value
+    }
+    ... on ImportJob {
+      status
+      invalid
+    }
+    ... on Notification {
+      title
+      read
+    }
+    ... on Threat {
+      name
+    }
+  }
+`);
+
 const NodeQuery = graphql(`
   query TenancyNode($id: ID!) {
     node(id: $id) {
-      __typename
-      id
-      ... on Community {
-        name
-      }
-      ... on Collection {
-        name
-        indicatorCount
-      }
-      ... on Indicator {
-        value
-      }
-      ... on ImportJob {
-        status
-        invalid
-      }
-      ... on Notification {
-        title
-        read
-      }
-      ... on Threat {
-        name
-      }
+      ...TenancyNodeFields
     }
   }
 `);
@@ -72,29 +82,7 @@ const NodeQuery = graphql(`
 const NodesQuery = graphql(`
   query TenancyNodes($ids: [ID!]!) {
     nodes(ids: $ids) {
-      __typename
-      id
-      ... on Community {
-        name
-      }
-      ... on Collection {
-        name
-        indicatorCount
-      }
-      ... on Indicator {
-        value
-      }
-      ... on ImportJob {
-        status
-        invalid
-      }
-      ... on Notification {
-        title
-        read
-      }
-      ... on Threat {
-        name
-      }
+      ...TenancyNodeFields
     }
   }
 `);
@@ -182,34 +170,7 @@ const UpdateIndicator = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ForbiddenError {
-        missingPermission
-      }
-    }
-  }
-`);
-
-const RevokeIndicator = graphql(`
-  mutation TenancyRevokeIndicator($input: RevokeIndicatorInput!) {
-    revokeIndicator(input: $input) {
-      __typename
-      ... on RevokeIndicatorSuccess {
-        indicator {
-          id
-          revoked
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-      ... on ForbiddenError {
-        missingPermission
-      }
+      ...MutationError
     }
   }
 `);
@@ -224,10 +185,7 @@ const MarkNotificationsRead = graphql(`
           unreadCount
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -272,29 +230,9 @@ const IMPORT_TEXT = ['198.51.100.7', 'evil.example', 'hxxps://bad[.]example/payl
   '\n',
 );
 
-/** Imports `text` into a collection and waits for the job to end; answers the job as its owner sees it. */
-async function importAndWait(client: Client, collectionId: string, text: string, threatIds?: string[]) {
-  const started = await client.gql(ImportText, {
-    input: { collectionId, text, properties: threatIds && { threatIds } },
-  });
-  const { importJob } = expectMember(started.importIndicatorsFromText, 'ImportSuccess');
-  return waitFor(
-    async () => {
-      const node = (await client.gql(ImportJobState, { id: importJob.id })).node;
-      return node && 'status' in node && (node.status === 'SUCCEEDED' || node.status === 'FAILED') && node;
-    },
-    { what: 'the import to end' },
-  );
-}
-
 async function populatedTenant(options: Parameters<typeof createTenant>[1] = {}): Promise<PopulatedTenant> {
   const tenant = await createTenant(app, options);
-  const { client, communityId } = tenant;
-  const { collection } = expectMember(
-    (await client.gql(CreateCollection, { input: { communityId, name: unique('feed') } })).createCollection,
-    'CreateCollectionSuccess',
-  );
-  const importJob = await importAndWait(client, collection.id, IMPORT_TEXT);
+  const { collection, job: importJob } = await importIntoNewCollection(tenant, IMPORT_TEXT);
   expect(importJob).toMatchObject({ status: 'SUCCEEDED', created: 3, invalid: 1, errors: { totalCount: 1 } });
   const jobRawId = fromGlobalId(importJob.id).id!;
   const notification = await waitFor(() => prisma.notification.findFirst({ where: { subjectId: jobRawId } }), {
@@ -509,7 +447,7 @@ describe('node and nodes', () => {
     expect((await ask(a.client, NodesQuery, { ids: [threat.id] })).json.data?.nodes).toEqual([fromA.json.data?.node]);
 
     // Threat ids are not tenant-scoped: A tags its own indicators with a catalogue threat.
-    expect(await importAndWait(a.client, a.collectionId, '203.0.113.9', [threat.id])).toMatchObject({
+    expect(await importText(a.client, a.collectionId, '203.0.113.9', { threatIds: [threat.id] })).toMatchObject({
       created: 1,
       invalid: 0,
     });
@@ -728,14 +666,7 @@ describe('subscriptions', () => {
 async function msspTree() {
   const mssp = await createTenant(app, { children: 2 });
   const create = async (communityId: string, name: string, availableForSubCommunities = false) =>
-    expectMember(
-      (
-        await mssp.client.gql(CreateCollection, {
-          input: { communityId, name: unique(name), availableForSubCommunities },
-        })
-      ).createCollection,
-      'CreateCollectionSuccess',
-    ).collection.id;
+    (await createCollection(mssp.client, { communityId, name: unique(name), availableForSubCommunities })).id;
   const collections = {
     shared: await create(mssp.communityId, 'mssp shared', true),
     private: await create(mssp.communityId, 'mssp private'),
@@ -820,7 +751,7 @@ describe('MSSP sub-communities', () => {
 
   it("a sub-community reads the shared collection's indicators but cannot change them, nor see its imports", async () => {
     const { mssp, collections, clientUser } = await msspTree();
-    const job = await importAndWait(mssp.client, collections.shared, '198.51.100.20\nshared.example');
+    const job = await importText(mssp.client, collections.shared, '198.51.100.20\nshared.example');
     const shared = await clientUser.gql(Indicators, { id: collections.shared });
     const indicators =
       shared.node && 'indicators' in shared.node ? shared.node.indicators.edges.map((e) => e.node) : [];
@@ -995,11 +926,7 @@ describe('malformed and wrong-type ids', () => {
     ),
   )('$label is a clear BAD_USER_INPUT error, never a 500 and never data', async ({ run, expects, bad }) => {
     const owner = await createTenant(app);
-    const { collection } = expectMember(
-      (await owner.client.gql(CreateCollection, { input: { communityId: owner.communityId, name: unique('c') } }))
-        .createCollection,
-      'CreateCollectionSuccess',
-    );
+    const collection = await createCollection(owner.client, { communityId: owner.communityId, name: unique('c') });
     const own = { communityId: owner.communityId, collectionId: collection.id, userRawId: owner.client.userId };
     const answer = await run(owner.client, bad.id(own, expects), own);
     const { data, errors } = answer.json as {

@@ -6,18 +6,28 @@ import type pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { BATCH_SIZE, runImportJob } from '../src/modules/imports/runner.ts';
 import { graphql } from './generated/gql.ts';
-import type { ImportIndicatorsFromTextInput, IndicatorsQuery, IndicatorsQueryVariables } from './generated/graphql.ts';
-import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
+import { ImportText, Indicators, RevokeIndicator } from './operations.ts';
 import {
+  ABC,
+  allIndicators,
   createTenant,
   expectMember,
   fromGlobalId,
+  importIntoNewCollection,
+  importText,
+  indicatorByValue,
+  jobState,
+  newCollection,
+  requestImport,
   startTestApp,
+  threatId,
+  threatIds,
   toGlobalId,
-  unique,
   waitFor,
+  waitForImport,
   type Client,
-  type Tenant,
+  type ImportProperties,
+  type JobState,
 } from './kit.ts';
 
 // The service as deployed: imports are queued and run by the pg-boss workers of this process.
@@ -71,87 +81,13 @@ const CollectionImports = graphql(`
   }
 `);
 
-const Revoke = graphql(`
-  mutation TextImportRevoke($input: RevokeIndicatorInput!) {
-    revokeIndicator(input: $input) {
-      __typename
-      ... on RevokeIndicatorSuccess {
-        indicator {
-          id
-          revoked
-          revokedAt
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-`);
-
-// Hashes of the text "abc", well known.
-const ABC = {
-  md5: '900150983cd24fb0d6963f7d28e17f72',
-  sha1: 'a9993e364706816aba3e25717850c26c9cd0d89d',
-  sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-};
-
-type Properties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
-type JobState = Awaited<ReturnType<typeof jobState>>;
-type IndicatorNode = Extract<
-  NonNullable<IndicatorsQuery['node']>,
-  { indicators: unknown }
->['indicators']['edges'][number]['node'];
-
-async function newCollection(tenant: Pick<Tenant, 'client' | 'communityId'>, name = unique('iocs')): Promise<string> {
-  const result = await tenant.client.gql(CreateCollection, { input: { communityId: tenant.communityId, name } });
-  return expectMember(result.createCollection, 'CreateCollectionSuccess').collection.id;
-}
-
-async function threatId(client: Client, name: string): Promise<string> {
-  const { threats } = await client.gql(Threats, { search: name, first: 20 });
-  const threat = threats.edges.find((e) => e.node.name === name);
-  if (!threat) expect.fail(`threat ${name} is not in the catalogue`);
-  return threat.node.id;
-}
-
-/** Asks for a text import and returns the job the mutation answers with. */
-async function requestImport(client: Client, collectionId: string, text: string, properties?: Properties) {
-  const result = await client.gql(ImportText, { input: { collectionId, text, properties } });
-  return expectMember(result.importIndicatorsFromText, 'ImportSuccess').importJob;
-}
-
-async function jobState(client: Client, jobId: string) {
-  const { node } = await client.gql(ImportJobState, { id: jobId });
-  if (!node || !('status' in node)) return expect.fail(`import job ${jobId} is not visible`);
-  return node;
-}
-
-/** Polls the job as a user would until it has ended. */
-async function finished(client: Client, jobId: string): Promise<JobState> {
-  return waitFor(
-    async () => {
-      const job = await jobState(client, jobId);
-      return job.status === 'SUCCEEDED' || job.status === 'FAILED' ? job : null;
-    },
-    { what: `import job ${jobId} to end` },
-  );
-}
-
-/** Imports through the queue and the workers, and waits for the job to end. */
-async function importText(client: Client, collectionId: string, text: string, properties?: Properties) {
-  const job = await requestImport(client, collectionId, text, properties);
-  return finished(client, job.id);
-}
-
 /** Imports with the `manual` service: the job is stored, then run here by `run`. */
 async function importManually(
   client: Client,
   collectionId: string,
   text: string,
   run: (rawJobId: string) => Promise<void> = (id) => runImportJob(manual.services, id),
-  properties?: Properties,
+  properties?: ImportProperties,
 ) {
   const job = await requestImport(client, collectionId, text, properties);
   expect(job.status).toBe('QUEUED');
@@ -181,30 +117,6 @@ async function collectionState(client: Client, collectionId: string) {
   return node;
 }
 
-/** Every indicator of the collection (newest first), page by page. */
-async function allIndicators(
-  client: Client,
-  collectionId: string,
-  filter: Omit<IndicatorsQueryVariables, 'id' | 'first' | 'after'> = {},
-) {
-  const nodes: IndicatorNode[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page: IndicatorsQuery = await client.gql(Indicators, { id: collectionId, first: 100, after, ...filter });
-    const node = page.node;
-    if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
-    nodes.push(...node.indicators.edges.map((e) => e.node));
-    if (!node.indicators.pageInfo.hasNextPage) return nodes;
-    after = node.indicators.pageInfo.endCursor;
-  }
-}
-
-async function indicatorByValue(client: Client, collectionId: string, value: string): Promise<IndicatorNode> {
-  const found = (await allIndicators(client, collectionId, { includeRevoked: true })).filter((i) => i.value === value);
-  expect(found, `indicators with value ${value}`).toHaveLength(1);
-  return found[0];
-}
-
 const errorsOf = (job: JobState) => job.errors.edges.map((e) => e.node);
 
 describe('text import: the job', () => {
@@ -217,7 +129,7 @@ describe('text import: the job', () => {
     expect(['QUEUED', 'RUNNING', 'SUCCEEDED']).toContain(job.status);
     expect((await collectionState(tenant.client, collectionId)).imports.edges.map((e) => e.node.id)).toEqual([job.id]);
 
-    const done = await finished(tenant.client, job.id);
+    const done = await waitForImport(tenant.client, job.id);
     expect(counts(done)).toEqual({
       status: 'SUCCEEDED',
       total: 4, // the blank and the comment line are not rows
@@ -340,9 +252,8 @@ describe('text import: shared properties', () => {
   it('stores threats, validity, loosely named kill-chain phases and the description on every indicator', async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
-    const emotet = await threatId(tenant.client, 'Emotet');
-    const apt28 = await threatId(tenant.client, 'APT28');
-    const properties: Properties = {
+    const [emotet, apt28] = await threatIds(tenant.client, 'Emotet', 'APT28');
+    const properties: ImportProperties = {
       threatIds: [emotet, apt28],
       validFrom: '2024-01-01T00:00:00Z',
       validUntil: '2024-06-30T12:00:00+02:00',
@@ -388,7 +299,7 @@ describe('text import: shared properties', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const text = 'never.example\n203.0.113.9';
-    const cases: [Properties, string][] = [
+    const cases: [ImportProperties, string][] = [
       [{ validFrom: '2024-02-01T00:00:00Z', validUntil: '2024-01-31T23:59:59Z' }, 'input.properties.validUntil'],
       [{ validFrom: '2024-02-01T00:00:00Z', validUntil: '2024-02-01T00:00:00Z' }, 'input.properties.validUntil'],
       [{ description: 'd'.repeat(501) }, 'input.properties.description'],
@@ -434,9 +345,13 @@ describe('text import: importing again', () => {
     const tenant = await createTenant(app);
     const { client } = tenant;
     const collectionId = await newCollection(tenant);
-    const [emotet, trickbot] = [await threatId(client, 'Emotet'), await threatId(client, 'TrickBot')];
+    const [emotet, trickbot] = await threatIds(client, 'Emotet', 'TrickBot');
     const text = 'again.example\n192.0.2.44';
-    const first: Properties = { threatIds: [emotet], killChainPhases: [{ phaseName: 'c2' }], description: 'first' };
+    const first: ImportProperties = {
+      threatIds: [emotet],
+      killChainPhases: [{ phaseName: 'c2' }],
+      description: 'first',
+    };
 
     expect(counts(await importText(client, collectionId, text, first))).toMatchObject({
       created: 2,
@@ -544,7 +459,7 @@ describe('text import: importing again', () => {
     await importText(tenant.client, collectionId, 'revoked.example');
     const indicator = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
     const revoked = expectMember(
-      (await tenant.client.gql(Revoke, { input: { id: indicator.id } })).revokeIndicator,
+      (await tenant.client.gql(RevokeIndicator, { input: { id: indicator.id } })).revokeIndicator,
       'RevokeIndicatorSuccess',
     );
 
@@ -684,7 +599,7 @@ describe('text import: idempotency', () => {
     expect(LINES).toBeGreaterThan(BATCH_SIZE);
     const tenant = await createTenant(manual);
     const text = bigText();
-    const properties: Properties = {
+    const properties: ImportProperties = {
       description: 'bulk',
       killChainPhases: [{ phaseName: 'c2' }],
       validFrom: '2024-03-01T00:00:00Z',
@@ -702,6 +617,7 @@ describe('text import: idempotency', () => {
     const dying = {
       ...app.services,
       pool: {
+        query: app.services.pool.query.bind(app.services.pool),
         connect: () => {
           connections += 1;
           return connections === 2 ? Promise.reject(new Error('worker killed')) : app.services.pool.connect();
@@ -814,11 +730,10 @@ describe.skipIf(!existsSync(FIXTURES))('text import: real feeds', () => {
 
   async function importFixture(path: string) {
     const tenant = await createTenant(app);
-    const collectionId = await newCollection(tenant);
     const text = fixture(path);
-    const job = await importText(tenant.client, collectionId, text);
+    const { collection, job } = await importIntoNewCollection(tenant, text);
     expectCountsAddUp(job);
-    return { tenant, collectionId, text, job };
+    return { tenant, collectionId: collection.id, text, job };
   }
 
   withFixture('text/iocfanger_sample_text_defanged.txt')(
@@ -938,7 +853,7 @@ describe('text import: bad input never crashes', () => {
 
   it('runs a text of comments only as an empty job', async () => {
     const tenant = await createTenant(app);
-    const job = await importText(tenant.client, await newCollection(tenant), '# nothing\n# to see\n');
+    const { job } = await importIntoNewCollection(tenant, '# nothing\n# to see\n');
     expect(counts(job)).toEqual({
       status: 'SUCCEEDED',
       total: 0,

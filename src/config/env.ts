@@ -23,6 +23,12 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(50 * 1024 * 1024),
+  /** Largest file accepted by previewIndicatorFile, in bytes (HTTP 413 past it). */
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100 * 1024 * 1024),
   /** Hours an import's source is kept after the import was requested. */
   IMPORT_SOURCE_TTL_HOURS: z.coerce.number().int().min(1).default(72),
   GRAPHIQL: boolean.optional(),

@@ -8,6 +8,7 @@ import {
   IndicatorRevokedError,
   NotFoundError,
   QuotaExceededError,
+  UnreadableFileError,
   ValidationError,
 } from './errors.ts';
 
@@ -51,3 +52,15 @@ builder.objectType(QuotaExceededError, {
 });
 
 builder.objectType(IndicatorRevokedError, { name: 'IndicatorRevokedError', interfaces: [ErrorInterface] });
+
+builder.objectType(UnreadableFileError, {
+  name: 'UnreadableFileError',
+  description: 'The file is not a readable CSV, XLS or XLSX file; nothing was stored.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    reason: t.exposeString('reason', {
+      description:
+        'EMPTY_FILE, UNSUPPORTED_FORMAT, ENCRYPTED_WORKBOOK, WORKBOOK_TOO_LARGE, MALFORMED_FILE, UNKNOWN_SHEET or PARSE_TIMEOUT.',
+    }),
+  }),
+});

@@ -11,6 +11,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   INDICATOR_REVOKED: 'INDICATOR_REVOKED',
+  UNREADABLE_FILE: 'UNREADABLE_FILE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -67,5 +68,15 @@ export class QuotaExceededError extends AppError {
 export class IndicatorRevokedError extends AppError {
   constructor() {
     super(ErrorCode.INDICATOR_REVOKED, 'The indicator is revoked; revoked indicators cannot be changed');
+  }
+}
+
+/** An uploaded file that cannot be read as CSV, XLS or XLSX; `reason` says why. */
+export class UnreadableFileError extends AppError {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(ErrorCode.UNREADABLE_FILE, message);
   }
 }

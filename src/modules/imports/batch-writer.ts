@@ -15,6 +15,8 @@ export interface ParsedRow {
   raw: string;
   observable: Observable;
   properties: IndicatorProperties;
+  /** File imports: the row's cells, kept with its error so it can be fixed and re-imported. */
+  cells?: string[];
 }
 
 export interface RowError {
@@ -22,6 +24,7 @@ export interface RowError {
   value: string;
   code: string;
   message: string;
+  cells?: string[];
 }
 
 export interface BatchCounts {
@@ -125,7 +128,7 @@ function arrayLiteral(items: string[]): string {
 class BatchPlan {
   readonly errors: RowError[] = [];
   readonly counts: BatchCounts = { created: 0, updated: 0, unchanged: 0, invalid: 0 };
-  private readonly entries: Entry[] = [];
+  private readonly entries = new Set<Entry>();
   /** Every key (value, and each hash of a file) of entries planned or loaded. */
   private readonly byKey = new Map<string, Entry>();
 
@@ -139,21 +142,21 @@ class BatchPlan {
   }
 
   get newEntries() {
-    return this.entries.filter((e) => e.isNew);
+    return [...this.entries].filter((e) => e.isNew);
   }
 
   get changedEntries() {
-    return this.entries.filter((e) => !e.isNew && e.dirty);
+    return [...this.entries].filter((e) => !e.isNew && e.dirty);
   }
 
   private register(entry: Entry) {
-    if (!this.entries.includes(entry)) this.entries.push(entry);
+    this.entries.add(entry);
     this.byKey.set(entry.state.value, entry);
     for (const h of HASH_ALGORITHMS) if (entry.state.hashes[h]) this.byKey.set(entry.state.hashes[h]!, entry);
   }
 
   private reject(row: ParsedRow, code: string, message: string) {
-    this.errors.push({ line: row.line, value: row.raw, code, message });
+    this.errors.push({ line: row.line, value: row.raw, code, message, cells: row.cells });
     this.counts.invalid += 1;
   }
 
@@ -369,8 +372,9 @@ export async function writeBatch(
     const errors = [...invalid, ...plan.errors];
     if (errors.length) {
       await client.query(
-        `INSERT INTO import_row_errors (job_id, line, value, code, message)
-         SELECT $1::uuid, u.* FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS u
+        `INSERT INTO import_row_errors (job_id, line, value, code, message, cells)
+         SELECT $1::uuid, u.line, u.value, u.code, u.message, u.cells::text[]
+           FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(line, value, code, message, cells)
          ON CONFLICT DO NOTHING`,
         [
           target.jobId,
@@ -378,6 +382,7 @@ export async function writeBatch(
           errors.map((e) => printable(e.value)),
           errors.map((e) => e.code),
           errors.map((e) => e.message),
+          errors.map((e) => (e.cells ? arrayLiteral(e.cells.map(printable)) : null)),
         ],
       );
     }

@@ -1,6 +1,7 @@
 // What an import job was asked to do, stored as JSON on the job row and read back by
 // whichever worker runs it.
 import type { IndicatorProperties } from '../indicators/properties.ts';
+import type { ColumnMapping } from './mapping.ts';
 
 interface StoredProperties {
   threatIds?: string[];
@@ -10,12 +11,24 @@ interface StoredProperties {
   description?: string | null;
 }
 
-export interface ImportOptions {
-  /** Text import: the properties every line gets. */
-  properties: IndicatorProperties;
+export interface FileImportOptions {
+  mapping: ColumnMapping;
+  ignoreFirstLine: boolean;
+  sheet: string | null;
 }
 
-export function encodeImportOptions(options: ImportOptions): { properties: StoredProperties } {
+export interface ImportOptions {
+  /** Text import: the properties of every line; file import: defaults for what a row lacks. */
+  properties: IndicatorProperties;
+  file?: FileImportOptions;
+}
+
+interface StoredOptions {
+  properties: StoredProperties;
+  file?: FileImportOptions;
+}
+
+export function encodeImportOptions(options: ImportOptions): StoredOptions {
   const p = options.properties;
   return {
     properties: {
@@ -23,16 +36,24 @@ export function encodeImportOptions(options: ImportOptions): { properties: Store
       validFrom: p.validFrom?.toISOString(),
       validUntil: p.validUntil === undefined ? undefined : (p.validUntil?.toISOString() ?? null),
     },
+    file: options.file,
   };
 }
 
 export function decodeImportOptions(json: unknown): ImportOptions {
-  const stored = ((json as { properties?: StoredProperties } | null)?.properties ?? {}) as StoredProperties;
+  const stored = (json ?? {}) as Partial<StoredOptions>;
+  const properties = stored.properties ?? {};
   return {
     properties: {
-      ...stored,
-      validFrom: stored.validFrom ? new Date(stored.validFrom) : undefined,
-      validUntil: stored.validUntil === undefined ? undefined : stored.validUntil ? new Date(stored.validUntil) : null,
+      ...properties,
+      validFrom: properties.validFrom ? new Date(properties.validFrom) : undefined,
+      validUntil:
+        properties.validUntil === undefined
+          ? undefined
+          : properties.validUntil
+            ? new Date(properties.validUntil)
+            : null,
     },
+    file: stored.file,
   };
 }

@@ -1,46 +1,91 @@
 // Runs an import job: every row through the one normalisation path, in batches that
 // commit with the job's checkpoint, with progress pushed after each batch.
+import type { ImportJob } from '../../generated/prisma/client.ts';
 import { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Services } from '../../services.ts';
 import { parseObservable } from '../indicators/observable.ts';
 import type { IndicatorProperties } from '../indicators/properties.ts';
 import { notify } from '../notifications/service.ts';
 import { writeBatch, type ParsedRow, type RowError } from './batch-writer.ts';
-import { decodeImportOptions } from './options.ts';
-import { textRows } from './text-source.ts';
+import { mapRow, ThreatMatcher } from './mapping.ts';
+import { decodeImportOptions, type ImportOptions } from './options.ts';
+import { readTable } from './tabular/read-table.ts';
+import { loadSourceContent } from './source-store.ts';
+import { countTextRows, textRows } from './text-source.ts';
 
 export const BATCH_SIZE = 5000;
 
 /** A row as a source gives it: an observable still to parse, or a row the source rejected. */
-export type SourceRow =
+export type SourceRow = (
   | { line: number; raw: string; properties: IndicatorProperties }
-  | { line: number; raw: string; error: { code: string; message: string } };
+  | { line: number; raw: string; error: { code: string; message: string } }
+) & { cells?: string[] };
 
 type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger'>;
 
 const publishProgress = (services: ImportServices, jobId: string) =>
   services.pubsub.publish('importJobUpdated', jobId, { id: jobId });
 
+/** The rows of a job's source, in the same order on every attempt (checkpoints count them). */
+async function* sourceRows(
+  services: ImportServices,
+  job: ImportJob,
+  content: Buffer,
+  options: ImportOptions,
+  onHeader: (cells: string[]) => Promise<void>,
+): AsyncGenerator<SourceRow> {
+  if (job.kind === ImportKind.TEXT) {
+    yield* textRows(content.toString('utf8'), options.properties);
+    return;
+  }
+  const file = options.file;
+  if (!file) throw new Error(`import ${job.id}: a file import without a mapping`);
+  const table = await readTable(content, { sheet: file.sheet });
+  const threats = new ThreatMatcher(
+    await services.prisma.threat.findMany({ select: { id: true, name: true, aliases: true } }),
+  );
+  let first = true;
+  for await (const row of table.rows) {
+    if (first) {
+      first = false;
+      const header = file.ignoreFirstLine ? row.cells : table.commentedHeader?.cells;
+      if (header) await onHeader(header);
+      if (file.ignoreFirstLine) continue;
+    }
+    yield { ...mapRow(row, file.mapping, options.properties, threats), cells: row.cells };
+  }
+}
+
+function parseRow(row: SourceRow): ParsedRow | RowError {
+  if ('error' in row) return { line: row.line, value: row.raw, cells: row.cells, ...row.error };
+  const result = parseObservable(row.raw);
+  return result.ok
+    ? { line: row.line, raw: row.raw, observable: result.observable, properties: row.properties, cells: row.cells }
+    : { line: row.line, value: row.raw, cells: row.cells, code: result.error.code, message: result.error.message };
+}
+
 export async function runImportJob(services: ImportServices, importJobId: string): Promise<void> {
   const { prisma } = services;
   const job = await prisma.importJob.findUnique({
     where: { id: importJobId },
-    include: { collection: { select: { communityId: true, name: true } }, source: true },
+    include: { collection: { select: { communityId: true, name: true } } },
   });
   if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
-  if (!job.source) throw new Error(`import ${job.id}: its source is gone`);
-
-  if (job.kind !== ImportKind.TEXT) throw new Error(`import ${job.id}: kind ${job.kind} has no reader`);
+  if (!job.sourceId) throw new Error(`import ${job.id}: its source is gone`);
   const options = decodeImportOptions(job.options);
-  const rows = [...textRows(Buffer.from(job.source.content).toString('utf8'), options.properties)];
 
   // Only while the job is still open: another attempt may have finished it meanwhile,
   // and a finished job must not go back to RUNNING.
   const started = await prisma.importJob.updateMany({
     where: { id: job.id, status: { in: ['QUEUED', 'RUNNING'] } },
-    data: { status: 'RUNNING', startedAt: job.startedAt ?? new Date(), total: rows.length },
+    data: { status: 'RUNNING', startedAt: job.startedAt ?? new Date() },
   });
   if (!started.count) return;
+  const content = await loadSourceContent(services.pool, job.sourceId);
+  // A text's size is known at once; a file's once it has been read.
+  if (job.kind === ImportKind.TEXT) {
+    await prisma.importJob.update({ where: { id: job.id }, data: { total: countTextRows(content.toString('utf8')) } });
+  }
   publishProgress(services, job.id);
 
   const target = {
@@ -50,34 +95,39 @@ export async function runImportJob(services: ImportServices, importJobId: string
     importTime: job.createdAt,
     quota: services.env.INDICATOR_QUOTA,
   };
+  const saveHeader = async (header: string[]) => {
+    await prisma.importJob.update({ where: { id: job.id }, data: { header } });
+  };
   // Resume after the last committed batch of an earlier attempt.
-  for (let start = job.processed; start < rows.length; start += BATCH_SIZE) {
-    const end = Math.min(start + BATCH_SIZE, rows.length);
-    const parsed: ParsedRow[] = [];
-    const invalid: RowError[] = [];
-    for (let i = start; i < end; i += 1) {
-      const row = rows[i];
-      if ('error' in row) {
-        invalid.push({ line: row.line, value: row.raw, ...row.error });
-        continue;
-      }
-      const result = parseObservable(row.raw);
-      if (result.ok)
-        parsed.push({ line: row.line, raw: row.raw, observable: result.observable, properties: row.properties });
-      else invalid.push({ line: row.line, value: row.raw, code: result.error.code, message: result.error.message });
-    }
-    await writeBatch(services.pool, target, parsed, invalid, start, end);
+  let index = 0;
+  let batchStart = job.processed;
+  let parsed: ParsedRow[] = [];
+  let invalid: RowError[] = [];
+  const flush = async () => {
+    await writeBatch(services.pool, target, parsed, invalid, batchStart, index);
     publishProgress(services, job.id);
+    batchStart = index;
+    parsed = [];
+    invalid = [];
+  };
+  for await (const row of sourceRows(services, job, content, options, saveHeader)) {
+    index += 1;
+    if (index <= job.processed) continue;
+    const result = parseRow(row);
+    if ('observable' in result) parsed.push(result);
+    else invalid.push(result);
+    if (index - batchStart === BATCH_SIZE) await flush();
   }
+  if (index > batchStart) await flush();
 
   const [done] = await prisma.importJob.updateManyAndReturn({
     where: { id: job.id, status: 'RUNNING' },
-    data: { status: 'SUCCEEDED', finishedAt: new Date(), sourceId: null },
+    data: { status: 'SUCCEEDED', finishedAt: new Date(), total: index, sourceId: null },
   });
   // Another attempt of this job ended it first, and told the user.
   if (!done) return;
   // A text is only needed by this job; uploaded files stay until they expire (re-import).
-  if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.source.id } }).catch(() => {});
+  if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.sourceId } }).catch(() => {});
   publishProgress(services, job.id);
   await notify(services, {
     userId: job.requestedById,

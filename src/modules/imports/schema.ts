@@ -1,20 +1,17 @@
 import { Repeater } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { ForbiddenError, NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
 import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts';
 import { ImportKind, JobStatus } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { IndicatorPropertiesInput } from '../indicators/schema.ts';
-import { requestTextImport } from './service.ts';
+import { INDICATOR_PROPERTIES } from './mapping.ts';
+import { importJobFilter, previewFile, requestFileImport, requestTextImport, type FilePreview } from './service.ts';
 
 export const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
 const ImportKindEnum = builder.enumType(ImportKind, { name: 'ImportKind' });
-
-/** Import jobs are seen from the collection's own community, not from sub-communities it is shared with. */
-const importJobFilter = (ctx: Context) => ({
-  collection: { communityId: { in: ctx.access.communitiesWith('VIEW_IOC_COLLECTIONS') } },
-});
 
 builder.prismaObject('ImportRowError', {
   description: 'A rejected row: its line number in the source, the value as given, and why.',
@@ -33,7 +30,7 @@ export const ImportJob = builder.prismaNode('ImportJob', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'A background import. Progress is processed/total; counts add up to processed.',
-  findUnique: (id, ctx) => ({ id, ...importJobFilter(ctx) }),
+  findUnique: (id, ctx) => ({ id, ...importJobFilter(ctx.access) }),
   fields: (t) => ({
     collection: t.relation('collection'),
     kind: t.field({ type: ImportKindEnum, resolve: (job) => job.kind }),
@@ -67,7 +64,7 @@ builder.prismaObjectField(Collection, 'imports', (t) =>
     {
       cursor: 'id',
       description: 'Newest first.',
-      query: (_, ctx) => ({ where: importJobFilter(ctx), orderBy: { id: 'desc' } }),
+      query: (_, ctx) => ({ where: importJobFilter(ctx.access), orderBy: { id: 'desc' } }),
       totalCount: true,
     },
     { name: 'ImportJobConnection' },
@@ -87,7 +84,7 @@ const ImportSuccess = builder.objectRef<{ importJob: { id: string } }>('ImportSu
 });
 
 export const ImportResult = builder.errorUnion('ImportResult', {
-  types: [ImportSuccess, ValidationError, NotFoundError, ForbiddenError],
+  types: [ImportSuccess, ValidationError, NotFoundError, ForbiddenError, UnreadableFileError],
 });
 
 const ImportIndicatorsFromTextInput = builder.inputType('ImportIndicatorsFromTextInput', {
@@ -144,7 +141,7 @@ function followImportJob(ctx: Context, id: string): Repeater<ImportJobRow> {
     const stopped = stop.then(() => ({ done: true as const, value: undefined }));
     let next = events.next();
     try {
-      const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx) } });
+      const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx.access) } });
       let job = await read();
       if (!job) throw new NotFoundError('ImportJob');
       await push(job);
@@ -160,3 +157,161 @@ function followImportJob(ctx: Context, id: string): Repeater<ImportJobRow> {
     }
   });
 }
+
+// ---- file imports
+
+builder.scalarType('File', {
+  description: 'A file sent with the GraphQL multipart request spec.',
+  serialize: () => {
+    throw new Error('File is an input-only scalar');
+  },
+});
+
+const IndicatorPropertyEnum = builder.enumType('IndicatorProperty', {
+  description: 'What a column of a file holds.',
+  values: INDICATOR_PROPERTIES,
+});
+
+const FileFormatEnum = builder.enumType('FileFormat', { values: ['CSV', 'XLSX', 'XLS'] as const });
+
+export const UploadedFile = builder.prismaNode('ImportSource', {
+  variant: 'UploadedFile',
+  id: { field: 'id' },
+  nullable: true,
+  description: 'A file uploaded for import; kept for a while so it can be imported again with another mapping.',
+  findUnique: (id, ctx) => ({
+    id,
+    kind: 'FILE',
+    expiresAt: { gt: new Date() },
+    collection: { communityId: { in: ctx.access.communitiesWith('MANAGE_IOC_COLLECTIONS') } },
+  }),
+  fields: (t) => ({
+    fileName: t.exposeString('filename', { nullable: true }),
+    size: t.exposeInt('size', { description: 'Bytes.' }),
+    uploadedAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+const FileColumn = builder.objectRef<FilePreview['columns'][number]>('FileColumn').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: '0-based.' }),
+    header: t.exposeString('header', { nullable: true }),
+    samples: t.exposeStringList('samples', { description: 'Up to 5 non-empty values from the first rows.' }),
+    suggestedProperty: t.field({
+      type: IndicatorPropertyEnum,
+      nullable: true,
+      description: 'null: ignore the column.',
+      resolve: (column) => column.suggestedProperty,
+    }),
+  }),
+});
+
+const FilePreviewRef = builder.objectRef<FilePreview>('FilePreview').implement({
+  description: 'The first rows of an uploaded file and a suggested mapping of its columns.',
+  fields: (t) => ({
+    fileHandle: t.id({
+      description: 'Pass to importIndicatorsFromFile (or to previewIndicatorFile to look at another sheet).',
+      resolve: (preview) => encodeGlobalID('UploadedFile', preview.fileHandle),
+    }),
+    file: t.prismaField({
+      type: UploadedFile,
+      resolve: (query, preview, _, ctx) =>
+        ctx.prisma.importSource.findUniqueOrThrow({ ...query, where: { id: preview.fileHandle } }),
+    }),
+    format: t.field({ type: FileFormatEnum, resolve: (preview) => preview.format }),
+    sheets: t.exposeStringList('sheets', { description: 'Sheet names of a workbook; empty for CSV.' }),
+    sheet: t.exposeString('sheet', { nullable: true, description: 'The sheet shown.' }),
+    headerRowDetected: t.exposeBoolean('headerRowDetected', {
+      description: 'The first row holds column names (pass it as ignoreFirstLine).',
+    }),
+    header: t.exposeStringList('header', {
+      nullable: true,
+      description: 'Column names: the first row, or a commented header line above the data.',
+    }),
+    rows: t.field({
+      type: t.listRef(t.listRef('String')),
+      description: 'The first 10 data rows (the header row left out).',
+      resolve: (preview) => preview.rows,
+    }),
+    columns: t.field({ type: [FileColumn], resolve: (preview) => preview.columns }),
+    unknownThreats: t.exposeStringList('unknownThreats', {
+      description:
+        'Threat names in the sampled rows that the catalogue does not know; rows naming them would be rejected.',
+    }),
+  }),
+});
+
+const fileErrors = [ValidationError, NotFoundError, ForbiddenError, UnreadableFileError];
+
+const PreviewIndicatorFileInput = builder.inputType('PreviewIndicatorFileInput', {
+  fields: (t) => ({
+    collectionId: t.globalID({ for: Collection, required: true }),
+    file: t.field({ type: 'File', description: 'The file to upload (CSV, XLS or XLSX); or give fileHandle.' }),
+    fileHandle: t.globalID({
+      for: UploadedFile,
+      description: 'A file uploaded before, e.g. to look at another sheet.',
+    }),
+    sheet: t.string({ description: 'Workbook sheet to show; default: the first with data.' }),
+  }),
+});
+
+builder.mutationField('previewIndicatorFile', (t) =>
+  t.field({
+    type: FilePreviewRef,
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
+    description: 'Step 1 of a file import: upload, look at the first rows and the suggested mapping.',
+    args: { input: t.arg({ type: PreviewIndicatorFileInput, required: true }) },
+    errors: { types: fileErrors, dataField: { name: 'preview' } },
+    resolve: async (_, { input }, ctx) =>
+      previewFile(ctx, {
+        collectionId: input.collectionId.id,
+        file: input.file
+          ? { name: (input.file as File).name, content: Buffer.from(await (input.file as File).arrayBuffer()) }
+          : null,
+        fileHandle: input.fileHandle?.id,
+        sheet: input.sheet,
+      }),
+  }),
+);
+
+const ImportIndicatorsFromFileInput = builder.inputType('ImportIndicatorsFromFileInput', {
+  fields: (t) => ({
+    collectionId: t.globalID({ for: Collection, required: true }),
+    fileHandle: t.globalID({ for: UploadedFile, required: true }),
+    mapping: t.field({
+      type: [IndicatorPropertyEnum],
+      required: { list: true, items: false },
+      description:
+        'One entry per column, in order: the property it holds, or null to ignore it. Exactly one OBSERVABLE.',
+    }),
+    ignoreFirstLine: t.boolean({ required: true, description: 'The first row is a header.' }),
+    sheet: t.string({ description: 'Workbook sheet to import; default: the first with data.' }),
+    defaults: t.field({
+      type: IndicatorPropertiesInput,
+      description: 'Properties for what the mapped columns do not give (unmapped, or an empty cell).',
+    }),
+  }),
+});
+
+builder.mutationField('importIndicatorsFromFile', (t) =>
+  t.field({
+    type: ImportResult,
+    authScopes: { permission: 'MANAGE_IOC_COLLECTIONS' },
+    description: 'Step 2 of a file import: starts the job with the confirmed mapping; follow it with importJobUpdated.',
+    args: { input: t.arg({ type: ImportIndicatorsFromFileInput, required: true }) },
+    resolve: async (_, { input }, ctx) => ({
+      importJob: await requestFileImport(ctx, {
+        collectionId: input.collectionId.id,
+        fileHandle: input.fileHandle.id,
+        mapping: input.mapping.map((p) => p ?? null),
+        ignoreFirstLine: input.ignoreFirstLine,
+        sheet: input.sheet,
+        defaults: input.defaults && {
+          ...input.defaults,
+          threatIds: input.defaults.threatIds?.map((threat) => threat.id),
+        },
+      }),
+    }),
+  }),
+);

@@ -1,13 +1,27 @@
 // Import requests: checked here, then run by a pg-boss job (see runner.ts).
 import { fromPrisma } from 'pg-boss';
-import type { ImportJob } from '../../generated/prisma/client.ts';
+import type { Collection, ImportJob } from '../../generated/prisma/client.ts';
+import type { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Context } from '../../graphql/context.ts';
-import { ValidationError } from '../../graphql/errors.ts';
+import { NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
 import type { Db } from '../../db/prisma.ts';
 import { Queue, type ImportJobData } from '../../jobs/queues.ts';
 import { findManageableCollection } from '../collections/service.ts';
+import type { Access } from '../communities/access.ts';
 import { parseIndicatorProperties, type IndicatorPropertiesInput } from '../indicators/properties.ts';
-import { encodeImportOptions } from './options.ts';
+import {
+  checkMapping,
+  detectHeaderRow,
+  suggestMapping,
+  ThreatMatcher,
+  unknownThreatNames,
+  type ColumnMapping,
+  type IndicatorPropertyName,
+} from './mapping.ts';
+import { encodeImportOptions, type ImportOptions } from './options.ts';
+import { loadSourceContent, packSource, storeFileSource } from './source-store.ts';
+import { detectFormat, readTable, type FileFormat } from './tabular/read-table.ts';
+import { UnreadableFileError as UnreadableTableError, type TableRow } from './tabular/table.ts';
 
 export interface TextImportInput {
   collectionId: string;
@@ -15,7 +29,44 @@ export interface TextImportInput {
   properties?: IndicatorPropertiesInput | null;
 }
 
-export async function requestTextImport(ctx: Context, input: TextImportInput): Promise<ImportJob> {
+/** Import jobs are seen from the collection's own community, not from sub-communities it is shared with. */
+export const importJobFilter = (access: Access) => ({
+  collection: { communityId: { in: access.communitiesWith('VIEW_IOC_COLLECTIONS') } },
+});
+
+type ImportRequestContext = Pick<Context, 'prisma' | 'pool' | 'viewer' | 'access' | 'env' | 'boss'>;
+
+const sourceExpiry = (ctx: ImportRequestContext) => new Date(Date.now() + ctx.env.IMPORT_SOURCE_TTL_HOURS * 3600_000);
+
+/**
+ * Stores the job and queues it in one transaction: no job without a worker to run it,
+ * and no queued work for a job that was never stored.
+ */
+async function enqueueImport(
+  ctx: ImportRequestContext,
+  collection: Collection,
+  kind: ImportKind,
+  source: (tx: Db) => Promise<{ id: string }>,
+  options: ImportOptions,
+): Promise<ImportJob> {
+  return ctx.prisma.$transaction(async (tx) => {
+    const { id: sourceId } = await source(tx as Db);
+    const job = await tx.importJob.create({
+      data: {
+        collectionId: collection.id,
+        requestedById: ctx.viewer.userId,
+        kind,
+        sourceId,
+        options: encodeImportOptions(options) as object,
+      },
+    });
+    const data: ImportJobData = { importJobId: job.id };
+    await ctx.boss.send(Queue.import, data, { db: fromPrisma(tx) });
+    return job;
+  });
+}
+
+export async function requestTextImport(ctx: ImportRequestContext, input: TextImportInput): Promise<ImportJob> {
   const collection = await findManageableCollection(ctx, input.collectionId);
   const size = Buffer.byteLength(input.text, 'utf8');
   if (!input.text.trim()) throw new ValidationError('input.text', 'The text is empty: give one observable per line');
@@ -26,31 +77,168 @@ export async function requestTextImport(ctx: Context, input: TextImportInput): P
     );
   }
   const properties = await parseIndicatorProperties(ctx.prisma, input.properties ?? {}, 'input.properties');
-  // The job row and its queue entry are written in one transaction: no job without a
-  // worker to run it, and no queued work for a job that was never stored.
-  return ctx.prisma.$transaction(async (tx) => {
-    const source = await tx.importSource.create({
-      data: {
-        collectionId: collection.id,
-        uploadedById: ctx.viewer.userId,
-        kind: 'TEXT',
-        content: Buffer.from(input.text, 'utf8'),
-        size,
-        expiresAt: new Date(Date.now() + ctx.env.IMPORT_SOURCE_TTL_HOURS * 3600_000),
-      },
-    });
-    const job = await tx.importJob.create({
-      data: {
-        collectionId: collection.id,
-        requestedById: ctx.viewer.userId,
-        kind: 'TEXT',
-        sourceId: source.id,
-        options: encodeImportOptions({ properties }) as object,
-      },
-    });
-    const data: ImportJobData = { importJobId: job.id };
-    await ctx.boss.send(Queue.import, data, { db: fromPrisma(tx) });
-    return job;
+  const content = (await packSource(Buffer.from(input.text, 'utf8'))) as Uint8Array<ArrayBuffer>;
+  return enqueueImport(
+    ctx,
+    collection,
+    'TEXT',
+    (tx) =>
+      tx.importSource.create({
+        data: {
+          collectionId: collection.id,
+          uploadedById: ctx.viewer.userId,
+          kind: 'TEXT',
+          content,
+          size,
+          expiresAt: sourceExpiry(ctx),
+        },
+      }),
+    { properties },
+  );
+}
+
+// ---- files
+
+/** Rows the preview shows, and rows it reads to suggest a mapping. */
+const PREVIEW_ROWS = 10;
+const PREVIEW_SCAN_ROWS = 50;
+
+export interface UploadedFile {
+  name: string;
+  content: Buffer;
+}
+
+export interface PreviewInput {
+  collectionId: string;
+  file?: UploadedFile | null;
+  fileHandle?: string | null;
+  sheet?: string | null;
+}
+
+export interface FilePreview {
+  fileHandle: string;
+  fileName: string | null;
+  format: FileFormat;
+  sheets: string[];
+  sheet: string | null;
+  headerRowDetected: boolean;
+  header: string[] | null;
+  rows: string[][];
+  columns: {
+    index: number;
+    header: string | null;
+    samples: string[];
+    suggestedProperty: IndicatorPropertyName | null;
+  }[];
+  unknownThreats: string[];
+}
+
+async function threatMatcher(db: Db): Promise<ThreatMatcher> {
+  return new ThreatMatcher(await db.threat.findMany({ select: { id: true, name: true, aliases: true } }));
+}
+
+/** A stored file of the collection, not yet expired; any other handle reads as missing. */
+async function findStoredFile(ctx: ImportRequestContext, collection: Collection, fileHandle: string) {
+  const source = await ctx.prisma.importSource.findFirst({
+    where: { id: fileHandle, collectionId: collection.id, kind: 'FILE', expiresAt: { gt: new Date() } },
+    select: { id: true, filename: true },
+  });
+  if (!source) throw new NotFoundError('File (it may have expired: upload it again)');
+  return source;
+}
+
+async function openTable(content: Buffer, sheet: string | null | undefined, maxRows?: number) {
+  try {
+    const table = await readTable(content, { sheet, maxRows });
+    const rows: TableRow[] = [];
+    for await (const row of table.rows) {
+      rows.push(row);
+      if (maxRows && rows.length >= maxRows) break;
+    }
+    return { table, rows };
+  } catch (error) {
+    if (error instanceof UnreadableTableError) throw new UnreadableFileError(error.code, error.message);
+    throw error;
+  }
+}
+
+export async function previewFile(ctx: ImportRequestContext, input: PreviewInput): Promise<FilePreview> {
+  const collection = await findManageableCollection(ctx, input.collectionId);
+  if (!input.file === !input.fileHandle) {
+    throw new ValidationError('input.file', 'Give either a file to upload or the fileHandle of one uploaded before');
+  }
+  const stored = input.fileHandle ? await findStoredFile(ctx, collection, input.fileHandle) : null;
+  const content = input.file?.content ?? (await loadSourceContent(ctx.pool, stored!.id));
+  const { table, rows } = await openTable(content, input.sheet, PREVIEW_SCAN_ROWS);
+
+  const headerRowDetected =
+    !table.commentedHeader &&
+    rows.length > 1 &&
+    detectHeaderRow(
+      rows[0].cells,
+      rows.slice(1).map((r) => r.cells),
+    );
+  const header = headerRowDetected ? rows[0].cells : (table.commentedHeader?.cells ?? null);
+  const dataRows = (headerRowDetected ? rows.slice(1) : rows).map((r) => r.cells);
+  const width = Math.max(0, header?.length ?? 0, ...dataRows.map((cells) => cells.length));
+  // Columns empty in the header and in every sampled row (Excel's trailing commas) are left out.
+  let columnCount = width;
+  while (columnCount > 0 && !header?.[columnCount - 1] && dataRows.every((cells) => !cells[columnCount - 1]))
+    columnCount -= 1;
+  const threats = await threatMatcher(ctx.prisma);
+  const mapping = suggestMapping(header, dataRows, threats).slice(0, columnCount);
+
+  const fileHandle =
+    stored?.id ??
+    (await storeFileSource(ctx.pool, {
+      collectionId: collection.id,
+      uploadedById: ctx.viewer.userId,
+      filename: input.file!.name.slice(0, 255),
+      content,
+      expiresAt: sourceExpiry(ctx),
+    }));
+  return {
+    fileHandle,
+    fileName: stored?.filename ?? input.file!.name.slice(0, 255),
+    format: detectFormat(content),
+    sheets: table.sheets,
+    sheet: table.sheet,
+    headerRowDetected,
+    header: header ? header.slice(0, columnCount) : null,
+    rows: dataRows.slice(0, PREVIEW_ROWS).map((cells) => Array.from({ length: columnCount }, (_, i) => cells[i] ?? '')),
+    columns: Array.from({ length: columnCount }, (_, index) => ({
+      index,
+      header: header?.[index] || null,
+      samples: dataRows
+        .map((cells) => cells[index] ?? '')
+        .filter(Boolean)
+        .slice(0, 5),
+      suggestedProperty: mapping[index] ?? null,
+    })),
+    unknownThreats: unknownThreatNames(dataRows, mapping, threats),
+  };
+}
+
+export interface FileImportInput {
+  collectionId: string;
+  fileHandle: string;
+  mapping: ColumnMapping;
+  ignoreFirstLine: boolean;
+  sheet?: string | null;
+  defaults?: IndicatorPropertiesInput | null;
+}
+
+export async function requestFileImport(ctx: ImportRequestContext, input: FileImportInput): Promise<ImportJob> {
+  const collection = await findManageableCollection(ctx, input.collectionId);
+  const source = await findStoredFile(ctx, collection, input.fileHandle);
+  const { table, rows } = await openTable(await loadSourceContent(ctx.pool, source.id), input.sheet, 2);
+  const columnCount = Math.max(table.commentedHeader?.cells.length ?? 0, ...rows.map((r) => r.cells.length), 1);
+  const problem = checkMapping(input.mapping, columnCount);
+  if (problem) throw new ValidationError('input.mapping', problem);
+  const properties = await parseIndicatorProperties(ctx.prisma, input.defaults ?? {}, 'input.defaults');
+  return enqueueImport(ctx, collection, 'FILE', async () => source, {
+    properties,
+    file: { mapping: input.mapping, ignoreFirstLine: input.ignoreFirstLine, sheet: table.sheet },
   });
 }
 
