@@ -11,11 +11,9 @@ import * as XLSX from '@e965/xlsx';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { graphql } from './generated/gql.ts';
-import type { IndicatorProperty, PreviewFixtureFileMutation } from './generated/graphql.ts';
-import { Indicators } from './operations.ts';
+import type { IndicatorProperty } from './generated/graphql.ts';
+import { ImportFile, Indicators, PreviewFile } from './operations.ts';
 import {
   createTenant,
   expectMember,
@@ -33,51 +31,6 @@ const present = existsSync(fileURLToPath(REAL));
 
 const started = present ? await startTestApp() : null;
 const app = (): TestApp => started ?? expect.fail('no test app: the fixtures are absent');
-
-const PreviewFixtureFile = graphql(`
-  mutation PreviewFixtureFile($input: PreviewIndicatorFileInput!) {
-    previewIndicatorFile(input: $input) {
-      __typename
-      ... on PreviewIndicatorFileSuccess {
-        preview {
-          fileHandle
-          format
-          sheets
-          sheet
-          headerRowDetected
-          header
-          rows
-          columns {
-            header
-            suggestedProperty
-          }
-          unknownThreats
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-`);
-
-const ImportFixtureFile = graphql(`
-  mutation ImportFixtureFile($input: ImportIndicatorsFromFileInput!) {
-    importIndicatorsFromFile(input: $input) {
-      __typename
-      ... on ImportSuccess {
-        importJob {
-          id
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-`);
 
 // ---------------------------------------------------------------------------------------
 // Reading the files with simple rules of our own (not the product's readers).
@@ -401,17 +354,12 @@ const FIXTURES: Fixture[] = [
 
 /** Step 1: uploads the file (GraphQL multipart request) and answers the preview. */
 async function uploadAndPreview(client: Client, collectionId: string, file: string) {
-  const form = new FormData();
-  const operations = { query: print(PreviewFixtureFile), variables: { input: { collectionId, file: null } } };
-  form.set('operations', JSON.stringify(operations));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new File([new Uint8Array(readFileSync(new URL(file, REAL)))], basename(file)));
-  const response = await app().yoga.fetch('http://yoga/graphql', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${client.key}` },
-    body: form,
-  });
-  const body = (await response.json()) as { data?: PreviewFixtureFileMutation };
+  const content = readFileSync(new URL(file, REAL));
+  const body = await client.upload(
+    PreviewFile,
+    { input: { collectionId, file: null } },
+    { name: basename(file), content },
+  );
   if (!body.data) expect.fail(JSON.stringify(body));
   return expectMember(body.data.previewIndicatorFile, 'PreviewIndicatorFileSuccess').preview;
 }
@@ -474,7 +422,7 @@ describe.skipIf(!present)('file import of the real IOC files', () => {
     );
 
     // Step 2: the import, with the suggested mapping as it is.
-    const answer = await client.gql(ImportFixtureFile, {
+    const answer = await client.gql(ImportFile, {
       input: {
         collectionId,
         fileHandle: preview.fileHandle,

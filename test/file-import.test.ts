@@ -1,98 +1,21 @@
 import * as XLSX from '@e965/xlsx';
-import { print } from 'graphql';
-import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
-import { graphql } from './generated/gql.ts';
 import type { ImportIndicatorsFromFileInput } from './generated/graphql.ts';
-import { CreateCollection, ImportJobState, Indicators, Threats } from './operations.ts';
-import { createTenant, expectMember, startTestApp, unique, waitFor, type Client, type Tenant } from './kit.ts';
+import { ImportFile, Indicators, PreviewFile, Threats } from './operations.ts';
+import {
+  createTenant,
+  expectMember,
+  newCollection,
+  startTestApp,
+  waitForImport,
+  type Client,
+  type Tenant,
+} from './kit.ts';
 
 const app = await startTestApp({ UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) });
 
-const PreviewFile = graphql(`
-  mutation FileImportPreview($input: PreviewIndicatorFileInput!) {
-    previewIndicatorFile(input: $input) {
-      __typename
-      ... on PreviewIndicatorFileSuccess {
-        preview {
-          fileHandle
-          format
-          sheets
-          sheet
-          headerRowDetected
-          header
-          rows
-          columns {
-            index
-            header
-            samples
-            suggestedProperty
-          }
-          unknownThreats
-          file {
-            id
-            fileName
-            size
-          }
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-      ... on UnreadableFileError {
-        reason
-      }
-      ... on ValidationError {
-        field
-      }
-    }
-  }
-`);
-
-const ImportFile = graphql(`
-  mutation FileImportStart($input: ImportIndicatorsFromFileInput!) {
-    importIndicatorsFromFile(input: $input) {
-      __typename
-      ... on ImportSuccess {
-        importJob {
-          id
-          kind
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-    }
-  }
-`);
-
-/** A GraphQL multipart request (the upload spec) with one file at variables.input.file. */
-async function uploadRequest<TData, TVars>(
-  client: Client,
-  document: TypedDocumentNode<TData, TVars>,
-  variables: TVars,
-  file: { name: string; content: Buffer },
-) {
-  const form = new FormData();
-  form.set('operations', JSON.stringify({ query: print(document), variables }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
-  form.set('0', new File([new Uint8Array(file.content)], file.name));
-  const response = await app.yoga.fetch('http://yoga/graphql', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${client.key}` },
-    body: form,
-  });
-  return { status: response.status, body: (await response.json()) as { data?: TData; errors?: { message: string }[] } };
-}
-
 async function preview(tenant: Tenant, collectionId: string, name: string, content: Buffer, sheet?: string) {
-  const { body } = await uploadRequest(
-    tenant.client,
+  const body = await tenant.client.upload(
     PreviewFile,
     { input: { collectionId, file: null, sheet } },
     { name, content },
@@ -101,22 +24,9 @@ async function preview(tenant: Tenant, collectionId: string, name: string, conte
   return body.data.previewIndicatorFile;
 }
 
-async function newCollection(tenant: Tenant) {
-  const result = await tenant.client.gql(CreateCollection, {
-    input: { communityId: tenant.communityId, name: unique('files') },
-  });
-  return expectMember(result.createCollection, 'CreateCollectionSuccess').collection.id;
-}
-
 async function importAndWait(client: Client, input: ImportIndicatorsFromFileInput) {
   const started = expectMember((await client.gql(ImportFile, { input })).importIndicatorsFromFile, 'ImportSuccess');
-  return waitFor(
-    async () => {
-      const { node } = await client.gql(ImportJobState, { id: started.importJob.id });
-      return node && 'status' in node && (node.status === 'SUCCEEDED' || node.status === 'FAILED') ? node : null;
-    },
-    { what: 'the file import to end' },
-  );
+  return waitForImport(client, started.importJob.id);
 }
 
 const csv = (lines: string[]) => Buffer.from(lines.join('\r\n'));
@@ -235,8 +145,7 @@ describe('file import: preview', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const big = Buffer.alloc(3 * 1024 * 1024, 'a');
-    const { status } = await uploadRequest(
-      tenant.client,
+    const { status } = await tenant.client.upload(
       PreviewFile,
       { input: { collectionId, file: null } },
       { name: 'big.csv', content: big },

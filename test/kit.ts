@@ -82,6 +82,24 @@ export class Client {
     return { status: response.status, ...(await response.json()) };
   }
 
+  /** A GraphQL multipart request (the upload spec) with one file at `variables.input.file`. */
+  async upload<TData, TVars>(
+    document: TypedDocumentNode<TData, TVars>,
+    variables: TVars,
+    file: { name: string; content: Buffer },
+  ): Promise<GraphQLResponse<TData>> {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: print(document), variables }));
+    form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+    form.set('0', new File([new Uint8Array(file.content)], file.name));
+    const response = await this.app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.key}`, ...this.headers },
+      body: form,
+    });
+    return { status: response.status, ...(await response.json()) };
+  }
+
   /** Runs an operation that must succeed; on failure the test shows the query and answer. */
   async gql<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars): Promise<TData> {
     const result = await this.execute(document, variables);

@@ -237,3 +237,65 @@ export const RevokeIndicator = graphql(`
     }
   }
 `);
+
+export const PreviewFile = graphql(`
+  mutation FileImportPreview($input: PreviewIndicatorFileInput!) {
+    previewIndicatorFile(input: $input) {
+      __typename
+      ... on PreviewIndicatorFileSuccess {
+        preview {
+          fileHandle
+          format
+          sheets
+          sheet
+          headerRowDetected
+          header
+          rows
+          columns {
+            index
+            header
+            samples
+            suggestedProperty
+          }
+          unknownThreats
+          file {
+            id
+            fileName
+            size
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on UnreadableFileError {
+        reason
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
+export const ImportFile = graphql(`
+  mutation FileImportStart($input: ImportIndicatorsFromFileInput!) {
+    importIndicatorsFromFile(input: $input) {
+      __typename
+      ... on ImportSuccess {
+        importJob {
+          id
+          kind
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
