@@ -2,13 +2,9 @@
 // against a raw COPY of the same normalised rows into an identical table, in one run.
 //   npm run bench:file-import            (embedded PostgreSQL; BENCH_ROWS to change the size)
 import * as XLSX from '@e965/xlsx';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
-import { v7 as uuidv7 } from 'uuid';
-import { parseObservable } from '../src/modules/indicators/observable.ts';
 import {
   benchTenant,
+  copyFloorMs,
   graphqlCall,
   observableGenerator,
   seededRandom,
@@ -136,38 +132,6 @@ async function importWith(
   };
 }
 
-async function copyFloor(bench: Bench, rows: string[][], collectionId: string): Promise<number> {
-  const values = new Map<string, string>();
-  for (const row of rows.slice(1)) {
-    const parsed = parseObservable(row[0]);
-    if (parsed.ok) values.set(parsed.observable.value, parsed.observable.type);
-  }
-  const client = await bench.services.pool.connect();
-  try {
-    await client.query('DROP TABLE IF EXISTS bench_copy_floor');
-    await client.query('CREATE TABLE bench_copy_floor (LIKE indicators INCLUDING ALL)');
-    const started = performance.now();
-    const lines = function* () {
-      for (const [value, type] of values) {
-        yield `${uuidv7()}\t${collectionId}\t${type}\t${value}\t{}\t{}\t2024-01-01T00:00:00Z\tbench\n`;
-      }
-    };
-    await pipeline(
-      Readable.from(lines()),
-      client.query(
-        copyFrom(
-          'COPY bench_copy_floor (id, collection_id, type, value, threat_ids, kill_chain_phases, valid_from, description) FROM STDIN',
-        ),
-      ),
-    );
-    const elapsed = performance.now() - started;
-    await client.query('DROP TABLE bench_copy_floor');
-    return elapsed;
-  } finally {
-    client.release();
-  }
-}
-
 const bench = await startBench({ workers: false });
 try {
   const rows = buildRows();
@@ -177,7 +141,11 @@ try {
   const report = (label: string, csvValue: string, xlsxValue: string) => table.push([label, csvValue, xlsxValue]);
 
   const csvRun = await importFile(bench, 'bench.csv', csv);
-  const copyMs = await copyFloor(bench, rows, csvRun.job.collectionId);
+  const copyMs = await copyFloorMs(
+    bench,
+    rows.slice(1).map((row) => row[0]),
+    csvRun.job.collectionId,
+  );
   const xlsxRun = await importFile(bench, 'bench.xlsx', xlsx);
 
   const seconds = (ms: number) => (ms / 1000).toFixed(2);

@@ -1,6 +1,10 @@
 // Shared set-up of the benches: a database (DATABASE_URL or a throw-away embedded one),
 // the real service in this process, and a tenant with an API key.
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import { v7 as uuidv7 } from 'uuid';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { closeServices, createServices } from '../src/app.ts';
@@ -8,6 +12,7 @@ import { readEnv } from '../src/config/env.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createApiKey, ensureBuiltInRoles } from '../src/modules/communities/service.ts';
+import { parseObservable } from '../src/modules/indicators/observable.ts';
 import { importThreatCatalogue, parseThreatCatalogue } from '../src/modules/threats/service.ts';
 import type { Services } from '../src/services.ts';
 import { startWorkers } from '../src/worker.ts';
@@ -160,4 +165,36 @@ export async function spawnService(
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/**
+ * The floor every import is compared with: a raw COPY of the same normalised observables
+ * (each distinct value once) into a table identical to `indicators`, indexes included.
+ * Returns milliseconds.
+ */
+export async function copyFloorMs(bench: Bench, observables: Iterable<string>, collectionId: string): Promise<number> {
+  const rows = new Map<string, string>();
+  for (const text of observables) {
+    const parsed = parseObservable(text);
+    if (parsed.ok) rows.set(parsed.observable.value, parsed.observable.type);
+  }
+  const client = await bench.services.pool.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_copy_floor');
+    await client.query('CREATE TABLE bench_copy_floor (LIKE indicators INCLUDING ALL)');
+    const now = new Date().toISOString();
+    const started = performance.now();
+    const lines = function* () {
+      for (const [value, type] of rows)
+        yield `${uuidv7()}\t${collectionId}\t${type}\t${value}\t{}\t{}\t${now}\tbench\n`;
+    };
+    const copy =
+      'COPY bench_copy_floor (id, collection_id, type, value, threat_ids, kill_chain_phases, valid_from, description) FROM STDIN';
+    await pipeline(Readable.from(lines()), client.query(copyFrom(copy)));
+    const elapsed = performance.now() - started;
+    await client.query('DROP TABLE bench_copy_floor');
+    return elapsed;
+  } finally {
+    client.release();
+  }
 }

@@ -2,13 +2,9 @@
 // the same normalised rows into an identical table, in one run on one database.
 //   npm run bench:text-import            (embedded PostgreSQL)
 //   DATABASE_URL=... npm run bench:text-import
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
-import { v7 as uuidv7 } from 'uuid';
-import { parseObservable } from '../src/modules/indicators/observable.ts';
 import {
   benchTenant,
+  copyFloorMs,
   graphqlCall,
   observableGenerator,
   peakRssMb,
@@ -30,41 +26,6 @@ function buildText(): string {
     else lines.push(next(i));
   }
   return lines.join('\n');
-}
-
-async function copyFloor(
-  bench: Awaited<ReturnType<typeof startBench>>,
-  text: string,
-  collectionId: string,
-): Promise<number> {
-  const rows = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const parsed = parseObservable(line);
-    if (parsed.ok) rows.set(parsed.observable.value, parsed.observable.type);
-  }
-  const client = await bench.services.pool.connect();
-  try {
-    await client.query('DROP TABLE IF EXISTS bench_copy_floor');
-    await client.query('CREATE TABLE bench_copy_floor (LIKE indicators INCLUDING ALL)');
-    const now = new Date().toISOString();
-    const started = performance.now();
-    const lines = function* () {
-      for (const [value, type] of rows) yield `${uuidv7()}\t${collectionId}\t${type}\t${value}\t{}\t{}\t${now}\n`;
-    };
-    await pipeline(
-      Readable.from(lines()),
-      client.query(
-        copyFrom(
-          'COPY bench_copy_floor (id, collection_id, type, value, threat_ids, kill_chain_phases, valid_from) FROM STDIN',
-        ),
-      ),
-    );
-    const elapsed = performance.now() - started;
-    await client.query('DROP TABLE bench_copy_floor');
-    return elapsed;
-  } finally {
-    client.release();
-  }
 }
 
 const bench = await startBench();
@@ -92,7 +53,7 @@ try {
     await new Promise((r) => setTimeout(r, 20));
   }
   const importMs = performance.now() - started;
-  const copyMs = await copyFloor(bench, text, collection.id);
+  const copyMs = await copyFloorMs(bench, text.split('\n'), collection.id);
 
   const table = [
     ['lines', LINES],
