@@ -11,8 +11,10 @@ const CHANNEL = 'ioc_collections_events';
 export type PubSubTopics = {
   /** An import job changed (progress, status). */
   importJobUpdated: [jobId: string, payload: { id: string }];
-  /** A notification was created for a user. */
-  notificationAdded: [userId: string, payload: { id: string }];
+  /** A telemetry report changed (status). */
+  telemetryReportUpdated: [reportId: string, payload: { id: string }];
+  /** A notification was created for a user; the community lets subscribers filter without a query. */
+  notificationAdded: [userId: string, payload: { id: string; communityId: string }];
 };
 
 export type AppPubSub = PubSub<PubSubTopics> & { close(): Promise<void> };

@@ -9,6 +9,8 @@ import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
 import { schema } from './graphql/schema.ts';
 import { useRejectedRowsCsv } from './modules/imports/rejected-rows-csv.ts';
+import { useEventIngest } from './modules/telemetry/events-endpoint.ts';
+import { useHeatmapSvg } from './modules/telemetry/heatmap-endpoint.ts';
 import type { Services } from './services.ts';
 
 export type Yoga = YogaServerInstance<Record<string, unknown>, Context>;
@@ -52,6 +54,8 @@ export function createYogaApp(services: Services): Yoga {
     },
     plugins: [
       useRejectedRowsCsv(services),
+      useEventIngest(services),
+      useHeatmapSvg(services),
       useReadinessCheck({
         endpoint: '/ready',
         check: async () => {

@@ -16,8 +16,17 @@ import type {
   ImportIndicatorsFromTextInput,
   IndicatorsQuery,
   IndicatorsQueryVariables,
+  TelemetryReportDetailsQuery,
 } from './generated/graphql.ts';
-import { CreateCollection, ImportJobState, ImportText, Indicators, Threats } from './operations.ts';
+import {
+  CreateCollection,
+  GenerateTelemetryReport,
+  ImportJobState,
+  ImportText,
+  Indicators,
+  TelemetryReportDetails,
+  Threats,
+} from './operations.ts';
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'sensor';
 
@@ -98,6 +107,16 @@ export class Client {
       body: form,
     });
     return { status: response.status, ...(await response.json()) };
+  }
+
+  /** A plain HTTP request to the service (the /api endpoints), with this caller's key and headers. */
+  request(path: string, init: RequestInit = {}): Promise<Response> {
+    return Promise.resolve(
+      this.app.yoga.fetch(`http://yoga${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${this.key}`, ...this.headers, ...(init.headers as Record<string, string>) },
+      }),
+    );
   }
 
   /** Runs an operation that must succeed; on failure the test shows the query and answer. */
@@ -284,4 +303,60 @@ export async function indicatorByValue(client: Client, collectionId: string, val
   const found = (await allIndicators(client, collectionId, { includeRevoked: true })).filter((i) => i.value === value);
   expect(found, `indicators with value ${value}`).toHaveLength(1);
   return found[0];
+}
+
+// ---------------------------------------------------------------------------------------
+// Telemetry: events as a sensor sends them, reports as a user asks for them.
+
+export interface IngestAnswer {
+  status: number;
+  accepted: number;
+  rejected: number;
+  errors: { line: number; reason: string }[];
+  truncated?: { lastLine: number; reason: string; cause: string };
+}
+
+/** POSTs events (objects become JSON lines; strings are sent as they are) to /api/events. */
+export async function sendEvents(client: Client, events: Array<object | string>, headers: Record<string, string> = {}) {
+  const body = events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n');
+  const response = await client.request('/api/events', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson', ...headers },
+    body,
+  });
+  return { status: response.status, ...(await response.json()) } as IngestAnswer;
+}
+
+/** An ISO time `days` days before now (UTC), at the given hour. */
+export const daysAgo = (days: number, hour = 12) => {
+  const at = new Date();
+  at.setUTCDate(at.getUTCDate() - days);
+  at.setUTCHours(hour, 0, 0, 0);
+  return at.toISOString();
+};
+
+/** Asks for a report, which must be accepted; answers it as the mutation does. */
+export async function generateReport(client: Client, collectionId: string) {
+  const result = await client.gql(GenerateTelemetryReport, { input: { collectionId } });
+  return expectMember(result.generateTelemetryReport, 'GenerateTelemetryReportSuccess').telemetryReport;
+}
+
+export type ReportDetails = Extract<NonNullable<TelemetryReportDetailsQuery['node']>, { entries: unknown }>;
+
+/** The report with its first 100 entries as the client sees it; null when it may not. */
+export async function reportDetails(client: Client, reportId: string): Promise<ReportDetails | null> {
+  const { node } = await client.gql(TelemetryReportDetails, { id: reportId, first: 100 });
+  return node && 'entries' in node ? (node as ReportDetails) : null;
+}
+
+/** Polls the report until it is ready or failed. */
+export async function waitForReport(client: Client, reportId: string): Promise<ReportDetails> {
+  return waitFor(
+    async () => {
+      const report = await reportDetails(client, reportId);
+      if (!report) return expect.fail(`report ${reportId} is not visible`);
+      return report.status === 'SUCCEEDED' || report.status === 'FAILED' ? report : null;
+    },
+    { what: `report ${reportId}` },
+  );
 }

@@ -299,3 +299,88 @@ export const ImportFile = graphql(`
     }
   }
 `);
+
+// ---- telemetry
+
+export const GenerateTelemetryReport = graphql(`
+  mutation GenerateTelemetryReport($input: GenerateTelemetryReportInput!) {
+    generateTelemetryReport(input: $input) {
+      __typename
+      ... on GenerateTelemetryReportSuccess {
+        telemetryReport {
+          id
+          status
+          periodStart
+          periodEnd
+          communities {
+            id
+          }
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+/** A report with its entries, as the report page shows it. */
+export const TelemetryReportDetails = graphql(`
+  query TelemetryReportDetails($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      ... on TelemetryReport {
+        id
+        status
+        requestedAt
+        completedAt
+        periodStart
+        periodEnd
+        indicatorsChecked
+        indicatorsSeen
+        communities {
+          id
+        }
+        collection {
+          id
+          name
+        }
+        entries(first: $first, after: $after) {
+          totalCount
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          edges {
+            node {
+              sightings
+              firstSeen
+              lastSeen
+              heatmapSvgUrl
+              heatmap {
+                date
+                count
+              }
+              indicator {
+                id
+                type
+                value
+                revoked
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const LatestTelemetryReport = graphql(`
+  query LatestTelemetryReport($id: ID!) {
+    node(id: $id) {
+      ... on Collection {
+        latestTelemetryReport {
+          id
+          status
+        }
+      }
+    }
+  }
+`);

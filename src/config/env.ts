@@ -31,6 +31,22 @@ const envSchema = z.object({
     .default(100 * 1024 * 1024),
   /** Hours an import's source is kept after the import was requested. */
   IMPORT_SOURCE_TTL_HOURS: z.coerce.number().int().min(1).default(72),
+  /** Days ingested events are kept (for retrohunt and alert excerpts); dropped a day at a time. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(366).default(30),
+  /** Days daily sighting counts are kept; telemetry reports look back a year. */
+  SIGHTING_RETENTION_DAYS: z.coerce.number().int().min(1).max(3660).default(366),
+  /** Largest body accepted by POST /api/events, in bytes (HTTP 413 past it). */
+  EVENTS_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(256 * 1024 * 1024),
+  /** Largest single event line, in bytes; longer lines are rejected, the rest still read. */
+  EVENT_MAX_LINE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .default(1024 * 1024),
   GRAPHIQL: boolean.optional(),
   INTROSPECTION: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

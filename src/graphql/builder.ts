@@ -33,6 +33,7 @@ export const builder = new SchemaBuilder<{
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    Date: { Input: string; Output: Date };
     File: { Input: File; Output: never };
     ID: { Input: string; Output: string };
   };

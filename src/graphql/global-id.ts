@@ -31,3 +31,13 @@ export function assertNodeTypename(typename: string, schema: GraphQLSchema): voi
     });
   }
 }
+
+/** The raw id of a global id of `typename` in a URL path; null (answered as missing) otherwise. */
+export function rawIdFromPath(segment: string, typename: string): string | null {
+  try {
+    const decoded = decodeGlobalIdOrFail(decodeURIComponent(segment));
+    return decoded.typename === typename ? decoded.id : null;
+  } catch {
+    return null;
+  }
+}

@@ -24,3 +24,20 @@ builder.scalarType('DateTime', {
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+function parseDate(value: unknown): string {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value).isValid) return value;
+  throw createGraphQLError(
+    `Date must be an ISO-8601 date, e.g. 2024-01-31; got ${JSON.stringify(value)?.slice(0, 60)}`,
+    {
+      extensions: { code: 'BAD_USER_INPUT' },
+    },
+  );
+}
+
+builder.scalarType('Date', {
+  description: 'A calendar day (UTC), ISO-8601: `2024-01-31`.',
+  serialize: (value) => (value instanceof Date ? value : new Date(value as string)).toISOString().slice(0, 10),
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});

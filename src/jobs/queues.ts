@@ -8,10 +8,18 @@ export const Queue = {
   importDead: 'import-dead',
   /** Periodic clean-up of expired import sources. */
   importSourceCleanup: 'import-source-cleanup',
+  /** Builds one telemetry report. */
+  telemetryReport: 'telemetry-report',
+  /** Hourly: makes the coming days' partitions, drops the expired ones. */
+  telemetryMaintenance: 'telemetry-maintenance',
 } as const;
 
 export interface ImportJobData {
   importJobId: string;
+}
+
+export interface TelemetryReportJobData {
+  reportId: string;
 }
 
 export async function createQueues(boss: PgBoss): Promise<void> {
@@ -28,4 +36,13 @@ export async function createQueues(boss: PgBoss): Promise<void> {
     notify: true,
   });
   await boss.createQueue(Queue.importSourceCleanup, { retryLimit: 1 });
+  // A report is one statement: a retry starts it over, so a short heartbeat is enough.
+  await boss.createQueue(Queue.telemetryReport, {
+    retryLimit: 2,
+    retryDelay: 2,
+    heartbeatSeconds: 30,
+    expireInSeconds: 3600,
+    notify: true,
+  });
+  await boss.createQueue(Queue.telemetryMaintenance, { retryLimit: 1 });
 }

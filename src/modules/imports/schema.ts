@@ -1,6 +1,5 @@
-import { Repeater } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
-import type { Context } from '../../graphql/context.ts';
+import { followJob } from '../../graphql/follow-job.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ForbiddenError, NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
 import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts';
@@ -114,49 +113,23 @@ builder.mutationField('importIndicatorsFromText', (t) =>
   }),
 );
 
-const TERMINAL: JobStatus[] = ['SUCCEEDED', 'FAILED'];
-
 builder.subscriptionField('importJobUpdated', (t) =>
   t.field({
     type: ImportJob,
     description: 'The job as it is now, then after every change; completes when the job has ended.',
     args: { id: t.arg.globalID({ for: ImportJob, required: true }) },
-    subscribe: (_, { id }, ctx) => followImportJob(ctx, id.id),
+    subscribe: (_, { id }, ctx) =>
+      followJob(
+        ctx.pubsub.subscribe('importJobUpdated', id.id),
+        () => ctx.prisma.importJob.findFirst({ where: { id: id.id, ...importJobFilter(ctx.access) } }),
+        'ImportJob',
+      ),
     // The row that decided whether the job has ended is the one delivered: a second read
     // here could already see the end, which would then be sent twice. Relations the
     // client selects are loaded from it.
     resolve: (job: ImportJobRow) => job,
   }),
 );
-
-/**
- * The job now, then after each change, until it ends. A Repeater (not an async
- * generator) so that a client leaving stops the listener at once instead of at the
- * job's next event.
- */
-function followImportJob(ctx: Context, id: string): Repeater<ImportJobRow> {
-  return new Repeater(async (push, stop) => {
-    // Listen before reading, so no change between the two is missed.
-    const events = ctx.pubsub.subscribe('importJobUpdated', id)[Symbol.asyncIterator]();
-    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
-    let next = events.next();
-    try {
-      const read = () => ctx.prisma.importJob.findFirst({ where: { id, ...importJobFilter(ctx.access) } });
-      let job = await read();
-      if (!job) throw new NotFoundError('ImportJob');
-      await push(job);
-      while (!TERMINAL.includes(job.status)) {
-        if ((await Promise.race([next, stopped])).done) return;
-        next = events.next();
-        job = (await read())!;
-        await push(job);
-      }
-    } finally {
-      stop();
-      await events.return?.();
-    }
-  });
-}
 
 // ---- file imports
 

@@ -26,7 +26,7 @@ export async function notify(
       subjectId: input.subject?.id ?? null,
     },
   });
-  services.pubsub.publish('notificationAdded', input.userId, { id: notification.id });
+  services.pubsub.publish('notificationAdded', input.userId, { id: notification.id, communityId: input.communityId });
   return notification;
 }
 

@@ -1,0 +1,57 @@
+// The plain HTTP endpoints beside GraphQL (/api/...): one way to route, authenticate and
+// answer errors, so they behave like the GraphQL endpoint (same key, same community
+// selection, same 401/400 answers, CORS from Yoga's plugin).
+import type { Plugin } from 'graphql-yoga';
+import { createContext, type Context } from './graphql/context.ts';
+import type { Services } from './services.ts';
+
+type FetchAPI = { Response: typeof Response };
+
+export function jsonResponse(fetchAPI: FetchAPI, status: number, body: unknown, headers: Record<string, string> = {}) {
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+export const errorResponse = (fetchAPI: FetchAPI, status: number, message: string) =>
+  jsonResponse(fetchAPI, status, { errors: [{ message }] });
+
+export interface EndpointRequest {
+  request: Request;
+  url: URL;
+  /** The path's captured groups. */
+  params: string[];
+  ctx: Context;
+  fetchAPI: FetchAPI;
+}
+
+/** An authenticated endpoint at `path` answering `method`; other methods get 405. */
+export function endpoint(
+  services: Services,
+  method: 'GET' | 'POST',
+  path: RegExp,
+  handle: (request: EndpointRequest) => Promise<Response>,
+): Plugin {
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      const match = path.exec(url.pathname);
+      if (!match) return;
+      if (request.method !== method) return endResponse(errorResponse(fetchAPI, 405, `Use ${method}`));
+      let ctx: Context;
+      try {
+        ctx = await createContext(services, { request, params: {} } as never);
+      } catch (error) {
+        const status = (error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status;
+        if (!status) throw error;
+        return endResponse(errorResponse(fetchAPI, status, (error as Error).message));
+      }
+      try {
+        endResponse(await handle({ request, url, params: match.slice(1), ctx, fetchAPI }));
+      } catch (error) {
+        services.logger.error({ err: error, path: url.pathname }, 'endpoint failed');
+        endResponse(errorResponse(fetchAPI, 500, 'Unexpected error.'));
+      }
+    },
+  };
+}

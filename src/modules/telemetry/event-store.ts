@@ -1,0 +1,145 @@
+// Writes one batch of parsed events in one transaction: the events and their observables
+// by COPY (the fastest way into PostgreSQL), and the daily sighting counts by an upsert
+// of the batch's aggregate (one row per value and day, not per event).
+import { DateTime } from 'luxon';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { v7 as uuidv7 } from 'uuid';
+import type { ObservableType } from '../indicators/observable.ts';
+import type { ParsedEvent } from './ecs.ts';
+import { EVENT_OBSERVABLES, EVENTS, SIGHTINGS, ensurePartitions } from './partitions.ts';
+
+/** Telemetry covers these; URLs and e-mail addresses are matched by detection only. */
+const SIGHTED_TYPES: ReadonlySet<ObservableType> = new Set(['IPV4', 'IPV6', 'DOMAIN', 'FILE']);
+
+export interface IncomingEvent {
+  event: ParsedEvent;
+  /** The line as received (valid JSON): stored as is, cheaper than serialising again. */
+  json: string;
+}
+
+interface DailySighting {
+  type: ObservableType;
+  value: string;
+  day: string;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** COPY text format: backslash, newline, carriage return and tab are escaped. */
+function copyText(value: string): string {
+  return /[\\\n\r\t]/.test(value)
+    ? value.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]!)
+    : value;
+}
+
+function aggregateSightings(events: IncomingEvent[]): DailySighting[] {
+  const daily = new Map<string, DailySighting>();
+  for (const { event } of events) {
+    const time = event.timestamp.getTime();
+    const day = event.timestamp.toISOString().slice(0, 10);
+    // An event counts once per value, however many of its fields carry it.
+    const values = new Map<string, ObservableType>();
+    for (const o of event.observables) if (SIGHTED_TYPES.has(o.type)) values.set(o.value, o.type);
+    for (const [value, type] of values) {
+      const key = `${day} ${value}`;
+      const sighting = daily.get(key);
+      if (!sighting) daily.set(key, { type, value, day, count: 1, firstSeen: time, lastSeen: time });
+      else {
+        sighting.count += 1;
+        if (time < sighting.firstSeen) sighting.firstSeen = time;
+        if (time > sighting.lastSeen) sighting.lastSeen = time;
+      }
+    }
+  }
+  // One order for every writer: concurrent batches lock the same rows in the same order.
+  return [...daily.values()].sort((a, b) =>
+    a.value < b.value ? -1 : a.value > b.value ? 1 : a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
+  );
+}
+
+async function copyRows(client: pg.PoolClient, statement: string, rows: string): Promise<void> {
+  if (!rows) return;
+  await pipeline(Readable.from([rows]), client.query(copyFrom(statement)));
+}
+
+export interface StoreEventsOptions {
+  communityId: string;
+  /** Events older than this are counted as sightings but not kept (past the event retention). */
+  keepEventsFrom: Date;
+}
+
+/** Stores a batch; returns the ids given to the kept events, in batch order (null: not kept). */
+export async function storeEvents(
+  pool: pg.Pool,
+  batch: IncomingEvent[],
+  { communityId, keepEventsFrom }: StoreEventsOptions,
+): Promise<Array<string | null>> {
+  const keepFrom = keepEventsFrom.getTime();
+  const ids = batch.map(({ event }) => (event.timestamp.getTime() >= keepFrom ? uuidv7() : null));
+  const sightings = aggregateSightings(batch);
+
+  let eventRows = '';
+  let observableRows = '';
+  const kept: Date[] = [];
+  batch.forEach(({ event, json }, i) => {
+    const id = ids[i];
+    if (!id) return;
+    const ts = event.timestamp.toISOString();
+    kept.push(event.timestamp);
+    eventRows += `${id}\t${communityId}\t${ts}\t${copyText(json)}\n`;
+    for (const o of event.observables) {
+      observableRows += `${id}\t${communityId}\t${ts}\t${copyText(o.field)}\t${o.type}\t${copyText(o.value)}\n`;
+    }
+  });
+
+  await ensurePartitions(pool, EVENTS, kept);
+  await ensurePartitions(pool, EVENT_OBSERVABLES, kept);
+  await ensurePartitions(
+    pool,
+    SIGHTINGS,
+    sightings.map((s) => DateTime.fromISO(s.day, { zone: 'utc' }).toJSDate()),
+  );
+
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await copyRows(client, 'COPY events (id, community_id, ts, document) FROM STDIN', eventRows);
+    await copyRows(
+      client,
+      'COPY event_observables (event_id, community_id, ts, field, type, value) FROM STDIN',
+      observableRows,
+    );
+    if (sightings.length) {
+      await client.query(
+        `INSERT INTO sightings (community_id, type, value, day, count, first_seen, last_seen)
+         SELECT $1::uuid, u.type, u.value, u.day, u.count, u.first_seen, u.last_seen
+           FROM unnest($2::"ObservableType"[], $3::text[], $4::date[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
+                AS u(type, value, day, count, first_seen, last_seen)
+         ON CONFLICT (community_id, value, day) DO UPDATE
+            SET count = sightings.count + EXCLUDED.count,
+                first_seen = LEAST(sightings.first_seen, EXCLUDED.first_seen),
+                last_seen = GREATEST(sightings.last_seen, EXCLUDED.last_seen)`,
+        [
+          communityId,
+          sightings.map((s) => s.type),
+          sightings.map((s) => s.value),
+          sightings.map((s) => s.day),
+          sightings.map((s) => s.count),
+          sightings.map((s) => new Date(s.firstSeen).toISOString()),
+          sightings.map((s) => new Date(s.lastSeen).toISOString()),
+        ],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+  return ids;
+}

@@ -1,0 +1,39 @@
+// GET /api/telemetry-reports/<report id>/heatmaps/<indicator id>.svg: a report entry's
+// heatmap as an SVG calendar, for widgets that would rather show than draw. Same
+// authentication and visibility as the report itself.
+import type { Plugin } from 'graphql-yoga';
+import { rawIdFromPath } from '../../graphql/global-id.ts';
+import { endpoint, errorResponse } from '../../http-endpoint.ts';
+import type { Services } from '../../services.ts';
+import { renderHeatmapSvg } from './heatmap-svg.ts';
+import { telemetryReportFilter } from './service.ts';
+
+const PATH = /^\/api\/telemetry-reports\/([^/]+)\/heatmaps\/([^/]+)\.svg$/;
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+export const useHeatmapSvg = (services: Services): Plugin =>
+  endpoint(services, 'GET', PATH, async ({ params: [reportSegment, indicatorSegment], ctx, fetchAPI, request }) => {
+    const reportId = rawIdFromPath(reportSegment, 'TelemetryReport');
+    const indicatorId = rawIdFromPath(indicatorSegment, 'Indicator');
+    const entry =
+      reportId && indicatorId
+        ? await services.prisma.telemetryReportEntry.findFirst({
+            where: { reportId, indicatorId, report: telemetryReportFilter(ctx.access) },
+            include: { report: true, indicator: { select: { value: true } } },
+          })
+        : null;
+    if (!entry) return errorResponse(fetchAPI, 404, 'No such report entry');
+    const firstDay = isoDay(entry.report.periodStart);
+    const lastDay = isoDay(entry.report.periodEnd);
+    const svg = renderHeatmapSvg({
+      title: `Sightings of ${entry.indicator.value}, ${firstDay} to ${lastDay}`,
+      firstDay,
+      lastDay,
+      days: entry.heatmapDays.map((day, i) => ({ date: isoDay(day), count: entry.heatmapCounts[i] })),
+    });
+    // A finished report never changes, so its picture can be cached by whoever may see it.
+    const etag = `"${reportId}-${indicatorId}"`;
+    const headers = { etag, 'cache-control': 'private, max-age=86400' };
+    if (request.headers.get('if-none-match') === etag) return new fetchAPI.Response(null, { status: 304, headers });
+    return new fetchAPI.Response(svg, { headers: { ...headers, 'content-type': 'image/svg+xml; charset=utf-8' } });
+  });

@@ -1,0 +1,162 @@
+// Event ingest: newline-delimited JSON read as a stream, parsed line by line, stored in
+// batches as it arrives. A bad line is reported (line number, reason) and skipped; it never
+// costs the good ones, and batches already stored stay stored whatever comes later.
+import { DateTime } from 'luxon';
+import type { Services } from '../../services.ts';
+import { parseEventLine } from './ecs.ts';
+import { storeEvents, type IncomingEvent } from './event-store.ts';
+
+const BATCH_EVENTS = 5000;
+const BATCH_CHARS = 8 * 1024 * 1024;
+/** Reasons listed in the answer; `rejected` counts them all. */
+const MAX_LISTED_ERRORS = 100;
+/** How far ahead of the server's clock an event may be. */
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  /** The first rejections, in line order. */
+  errors: Array<{ line: number; reason: string }>;
+  /** Set when reading stopped early (size limit, broken compression): lines after `lastLine` were not read. */
+  truncated?: { lastLine: number; reason: string; cause: 'TOO_LARGE' | 'UNREADABLE' };
+}
+
+type Line = { number: number; text: string } | { number: number; tooLong: true };
+
+/** Splits a byte stream into lines, never holding more than one line (up to the limit) in memory. */
+async function* lines(
+  body: AsyncIterable<Uint8Array>,
+  limits: { maxBytes: number; maxLineBytes: number },
+  onStop: (lastLine: number, cause: 'TOO_LARGE' | 'UNREADABLE', detail: string) => void,
+): AsyncGenerator<Line> {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let skipping = false;
+  let number = 0;
+  let bytes = 0;
+  const longerThanLimit = (text: string) =>
+    text.length > limits.maxLineBytes ||
+    (text.length * 3 > limits.maxLineBytes && Buffer.byteLength(text) > limits.maxLineBytes);
+
+  function* split(text: string, final: boolean): Generator<Line> {
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      const line = pending + text.slice(start, end);
+      pending = '';
+      start = end + 1;
+      number += 1;
+      if (skipping || longerThanLimit(line)) yield { number, tooLong: true };
+      else yield { number, text: line };
+      skipping = false;
+    }
+    if (!skipping) {
+      pending += text.slice(start);
+      // Past the limit the rest of the line is dropped unread, so memory stays bounded.
+      if (longerThanLimit(pending)) {
+        skipping = true;
+        pending = '';
+      }
+    }
+    if (final && (pending || skipping)) {
+      number += 1;
+      yield skipping ? { number, tooLong: true } : { number, text: pending };
+    }
+  }
+
+  const reader = body[Symbol.asyncIterator]();
+  for (;;) {
+    let chunk: IteratorResult<Uint8Array>;
+    try {
+      chunk = await reader.next();
+    } catch (error) {
+      onStop(number, 'UNREADABLE', (error as Error).message);
+      return;
+    }
+    if (chunk.done) break;
+    bytes += chunk.value.byteLength;
+    if (bytes > limits.maxBytes) {
+      await reader.return?.();
+      onStop(number, 'TOO_LARGE', `larger than ${limits.maxBytes} bytes`);
+      return;
+    }
+    yield* split(decoder.decode(chunk.value, { stream: true }), false);
+  }
+  yield* split(decoder.decode(), true);
+}
+
+/**
+ * PostgreSQL's jsonb refuses `\u0000` and unpaired UTF-16 surrogates that JSON allows.
+ * Only lines with a `\u` escape can hold them, so the common case costs one indexOf.
+ */
+function unstorableText(line: string, document: unknown): boolean {
+  if (!line.includes('\\u')) return false;
+  const json = JSON.stringify(document);
+  return /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f]/i.test(json);
+}
+
+export interface IngestOptions {
+  communityId: string;
+  now?: Date;
+}
+
+export async function ingestEvents(
+  services: Pick<Services, 'pool' | 'env'>,
+  body: AsyncIterable<Uint8Array>,
+  { communityId, now = new Date() }: IngestOptions,
+): Promise<IngestResult> {
+  const { env, pool } = services;
+  const result: IngestResult = { accepted: 0, rejected: 0, errors: [] };
+  const reject = (line: number, reason: string) => {
+    result.rejected += 1;
+    if (result.errors.length < MAX_LISTED_ERRORS) result.errors.push({ line, reason });
+  };
+  const parseOptions = { now, maxAgeDays: env.SIGHTING_RETENTION_DAYS, maxFutureMs: MAX_FUTURE_MS };
+  const keepEventsFrom = DateTime.fromJSDate(now)
+    .toUTC()
+    .minus({ days: env.EVENT_RETENTION_DAYS })
+    .startOf('day')
+    .toJSDate();
+
+  let batch: IncomingEvent[] = [];
+  let batchChars = 0;
+  const flush = async () => {
+    if (!batch.length) return;
+    await storeEvents(pool, batch, { communityId, keepEventsFrom });
+    result.accepted += batch.length;
+    batch = [];
+    batchChars = 0;
+  };
+
+  const limits = { maxBytes: env.EVENTS_MAX_BYTES, maxLineBytes: env.EVENT_MAX_LINE_BYTES };
+  const stop = (lastLine: number, cause: 'TOO_LARGE' | 'UNREADABLE', detail: string) => {
+    result.truncated = {
+      lastLine,
+      cause,
+      reason: `The body could not be read past line ${lastLine} (${detail}); the lines after it were not read.`,
+    };
+  };
+  for await (const line of lines(body, limits, stop)) {
+    if ('tooLong' in line) {
+      reject(line.number, `event larger than ${env.EVENT_MAX_LINE_BYTES} bytes`);
+      continue;
+    }
+    let text = line.text.endsWith('\r') ? line.text.slice(0, -1) : line.text;
+    if (line.number === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
+    if (!text.trim()) continue;
+    const parsed = parseEventLine(text, parseOptions);
+    if (!parsed.ok) {
+      reject(line.number, parsed.reason);
+      continue;
+    }
+    if (unstorableText(text, parsed.event.document)) {
+      reject(line.number, 'contains \\u0000 or an unpaired surrogate escape, which cannot be stored');
+      continue;
+    }
+    batch.push({ event: parsed.event, json: text });
+    batchChars += text.length;
+    if (batch.length >= BATCH_EVENTS || batchChars >= BATCH_CHARS) await flush();
+  }
+  await flush();
+  return result;
+}

@@ -1,0 +1,121 @@
+// Partitions of the telemetry tables: a day each for events and their observables, a
+// month each for sightings. Expired data goes by dropping whole partitions (no DELETE,
+// no vacuum debt). Partitions are made ahead by the maintenance job and on demand by
+// ingest, since an event may be for any day inside the retention.
+import { DateTime } from 'luxon';
+import type pg from 'pg';
+
+type Granularity = 'day' | 'month';
+
+export interface PartitionedTable {
+  name: 'events' | 'event_observables' | 'sightings';
+  granularity: Granularity;
+}
+
+export const EVENTS: PartitionedTable = { name: 'events', granularity: 'day' };
+export const EVENT_OBSERVABLES: PartitionedTable = { name: 'event_observables', granularity: 'day' };
+export const SIGHTINGS: PartitionedTable = { name: 'sightings', granularity: 'month' };
+
+interface Partition {
+  name: string;
+  from: DateTime;
+  to: DateTime;
+}
+
+const NAME_FORMAT: Record<Granularity, string> = { day: 'yyyyMMdd', month: 'yyyyMM' };
+
+function partitionAt(table: PartitionedTable, at: DateTime): Partition {
+  const from = at.toUTC().startOf(table.granularity);
+  return {
+    name: `${table.name}_p${from.toFormat(NAME_FORMAT[table.granularity])}`,
+    from,
+    to: from.plus({ [`${table.granularity}s`]: 1 }),
+  };
+}
+
+/** Partitions known to exist, per database; a cache, so ingest asks PostgreSQL only once a day. */
+const existing = new WeakMap<pg.Pool, Set<string>>();
+
+function known(pool: pg.Pool): Set<string> {
+  let names = existing.get(pool);
+  if (!names) existing.set(pool, (names = new Set()));
+  return names;
+}
+
+/** Makes sure the partitions covering each of `times` exist. */
+export async function ensurePartitions(pool: pg.Pool, table: PartitionedTable, times: Iterable<Date>): Promise<void> {
+  const cache = known(pool);
+  const missing = new Map<string, Partition>();
+  for (const time of times) {
+    const partition = partitionAt(table, DateTime.fromJSDate(time));
+    if (!cache.has(partition.name)) missing.set(partition.name, partition);
+  }
+  for (const partition of missing.values()) {
+    await createPartition(pool, table, partition);
+    cache.add(partition.name);
+  }
+}
+
+/** Makes the partitions of every day (or month) from `from` to `to`, both included. */
+export async function ensurePartitionRange(pool: pg.Pool, table: PartitionedTable, from: Date, to: Date) {
+  const times: Date[] = [];
+  const end = DateTime.fromJSDate(to).toUTC();
+  for (let at = DateTime.fromJSDate(from).toUTC().startOf(table.granularity); at <= end;) {
+    times.push(at.toJSDate());
+    at = at.plus({ [`${table.granularity}s`]: 1 });
+  }
+  await ensurePartitions(pool, table, times);
+}
+
+async function createPartition(pool: pg.Pool, table: PartitionedTable, partition: Partition): Promise<void> {
+  const bound = (t: DateTime) => (table.granularity === 'day' ? t.toISO() : t.toISODate());
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Processes ingesting the same new day would otherwise race on CREATE TABLE.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition.name]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS "${partition.name}" PARTITION OF "${table.name}"
+         FOR VALUES FROM ('${bound(partition.from)}') TO ('${bound(partition.to)}')`,
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Drops the partitions that end at or before `before`; returns their names. Ingest never
+ * writes there (it keeps to the same retention), so a stale cache elsewhere is harmless.
+ */
+export async function dropPartitionsBefore(pool: pg.Pool, table: PartitionedTable, before: Date): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid
+       JOIN pg_class p ON p.oid = i.inhparent
+      WHERE p.relname = $1`,
+    [table.name],
+  );
+  const format = NAME_FORMAT[table.granularity];
+  const cutoff = DateTime.fromJSDate(before).toUTC();
+  const dropped: string[] = [];
+  for (const { name } of rows) {
+    const from = DateTime.fromFormat(name.slice(table.name.length + 2), format, { zone: 'utc' });
+    if (!from.isValid || partitionAt(table, from).to > cutoff) continue;
+    // A short lock wait: maintenance retries next hour rather than stall ingest behind it.
+    const client = await pool.connect();
+    try {
+      await client.query("SET lock_timeout = '5s'");
+      await client.query(`DROP TABLE IF EXISTS "${name}"`);
+      known(pool).delete(name);
+      dropped.push(name);
+    } finally {
+      await client.query('RESET lock_timeout').catch(() => {});
+      client.release();
+    }
+  }
+  return dropped;
+}
