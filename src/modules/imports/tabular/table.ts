@@ -22,6 +22,25 @@ export interface Table {
   rows: AsyncIterable<TableRow>;
 }
 
+/** A column name: starts with a letter, no `:` or `.` (banners, URLs, domains), no digits first (IPs, dates). */
+const COLUMN_NAME = /^[\p{L}_][\p{L}\p{N}_ &()/-]*$/u;
+const MAX_COLUMN_NAME_CHARS = 30;
+const MAX_COLUMN_NAME_WORDS = 4;
+
+const isColumnName = (cell: string) =>
+  cell.length <= MAX_COLUMN_NAME_CHARS && cell.split(/\s+/).length <= MAX_COLUMN_NAME_WORDS && COLUMN_NAME.test(cell);
+
+/**
+ * Whether the cells of a comment right above the data (`#ip,ioc`, `# DstIP,DstPort`) are
+ * a header rather than a banner: at least 2 cells (1 when the data has 1 column too), and
+ * every non-empty cell a short name rather than a sentence, a value or a `key: value`.
+ * One rule for every reader, so CSV and workbooks agree.
+ */
+export function isCommentedHeader(cells: string[], dataHasOneColumn: boolean): boolean {
+  if (cells.length < 2 && !dataHasOneColumn) return false;
+  return cells.some((cell) => cell !== '') && cells.every((cell) => cell === '' || isColumnName(cell));
+}
+
 /** A file the readers refuse, with a reason a person can act on. */
 export class UnreadableFileError extends Error {
   constructor(
