@@ -13,6 +13,10 @@ export type PubSubTopics = {
   importJobUpdated: [jobId: string, payload: { id: string }];
   /** A telemetry report changed (status). */
   telemetryReportUpdated: [reportId: string, payload: { id: string }];
+  /** A retrohunt changed (progress, status). */
+  retrohuntUpdated: [retrohuntId: string, payload: { id: string }];
+  /** An alert was raised in a community. */
+  alertCreated: [communityId: string, payload: { id: string; collectionId: string }];
   /** A notification was created for a user; the community lets subscribers filter without a query. */
   notificationAdded: [userId: string, payload: { id: string; communityId: string }];
 };

@@ -41,3 +41,11 @@ builder.scalarType('Date', {
   parseValue: parseDate,
   parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+builder.scalarType('JSON', {
+  description: 'A JSON value, as sent (e.g. the event an alert quotes).',
+  serialize: (value) => value,
+  parseValue: () => {
+    throw createGraphQLError('JSON is an output-only scalar', { extensions: { code: 'BAD_USER_INPUT' } });
+  },
+});

@@ -8,6 +8,7 @@ import '../modules/indicators/schema.ts';
 import '../modules/imports/schema.ts';
 import '../modules/notifications/schema.ts';
 import '../modules/telemetry/schema.ts';
+import '../modules/detection/schema.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -12,6 +12,8 @@ export const Queue = {
   telemetryReport: 'telemetry-report',
   /** Hourly: makes the coming days' partitions, drops the expired ones. */
   telemetryMaintenance: 'telemetry-maintenance',
+  /** Scans stored events for one rule. */
+  retrohunt: 'retrohunt',
 } as const;
 
 export interface ImportJobData {
@@ -20,6 +22,10 @@ export interface ImportJobData {
 
 export interface TelemetryReportJobData {
   reportId: string;
+}
+
+export interface RetrohuntJobData {
+  retrohuntId: string;
 }
 
 export async function createQueues(boss: PgBoss): Promise<void> {
@@ -45,4 +51,12 @@ export async function createQueues(boss: PgBoss): Promise<void> {
     notify: true,
   });
   await boss.createQueue(Queue.telemetryMaintenance, { retryLimit: 1 });
+  // Each scanned day commits its progress: a retry resumes after the last one.
+  await boss.createQueue(Queue.retrohunt, {
+    retryLimit: 3,
+    retryDelay: 2,
+    heartbeatSeconds: 30,
+    expireInSeconds: 6 * 3600,
+    notify: true,
+  });
 }

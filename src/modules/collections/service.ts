@@ -24,7 +24,7 @@ export interface UpdateCollectionInput {
 
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-function cleanName(name: string): string {
+export function cleanName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed) throw new ValidationError('input.name', 'Name must not be empty');
   if (CONTROL_CHARACTERS.test(trimmed))
@@ -65,26 +65,35 @@ export async function findReadableCollection(
   return collection;
 }
 
-/** A collection the viewer may change: it must be managed from its own community. */
-export async function findManageableCollection(ctx: RequestContext, id: string): Promise<Collection> {
+/**
+ * A collection the viewer may change (or, with MANAGE_DETECTION_RULES, set detection on):
+ * it must be managed from its own community.
+ */
+export async function findManageableCollection(
+  ctx: RequestContext,
+  id: string,
+  permission: Permission = 'MANAGE_IOC_COLLECTIONS',
+): Promise<Collection> {
   const collection = await findReadableCollection(ctx, id);
   if (!ctx.access.communityIds.includes(collection.communityId)) {
     throw new ForbiddenError(
       'This collection is shared with your community; it can only be changed from the community that owns it',
-      'MANAGE_IOC_COLLECTIONS',
+      permission,
     );
   }
-  requireCommunityPermission(ctx, collection.communityId, 'MANAGE_IOC_COLLECTIONS');
+  requireCommunityPermission(ctx, collection.communityId, permission);
   return collection;
 }
 
-const isUniqueViolation = (error: unknown) =>
+export const isUniqueViolation = (error: unknown) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 const nameTaken = (name: string) => new ConflictError(`A collection named "${name}" already exists in this community`);
 
 export async function createCollection(ctx: RequestContext, input: CreateCollectionInput): Promise<Collection> {
   requireCommunityPermission(ctx, input.communityId, 'MANAGE_IOC_COLLECTIONS');
+  const withRule = input.createDetectionRule ?? false;
+  if (withRule) requireCommunityPermission(ctx, input.communityId, 'MANAGE_DETECTION_RULES');
   const name = cleanName(input.name);
   try {
     return await ctx.prisma.collection.create({
@@ -93,8 +102,10 @@ export async function createCollection(ctx: RequestContext, input: CreateCollect
         name,
         description: cleanDescription(input.description) ?? null,
         availableForSubCommunities: input.availableForSubCommunities ?? false,
-        createDetectionRule: input.createDetectionRule ?? false,
+        createDetectionRule: withRule,
         createdById: ctx.viewer.userId,
+        // Enabled at once; there is nothing stored to look back on in an empty collection.
+        detectionRules: withRule ? { create: { name, createdById: ctx.viewer.userId } } : undefined,
       },
     });
   } catch (error) {

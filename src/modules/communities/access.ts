@@ -28,6 +28,11 @@ export class Access {
     return [...ids];
   }
 
+  /** The communities above one the viewer acts on, nearest first. */
+  ancestorsOf(communityId: string): readonly string[] {
+    return this.ancestors.get(communityId) ?? [];
+  }
+
   can(permission: Permission, communityId: string): boolean {
     return this.permissions.get(communityId)?.has(permission) ?? false;
   }

@@ -118,3 +118,15 @@ export async function loadAccess(db: Db, userId: string, selected: string[] | nu
     new Map(kept.map((r) => [r.id, r.ancestors])),
   );
 }
+
+/** A community and every community below it. */
+export async function communityAndDescendants(db: Db, communityId: string): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    WITH RECURSIVE tree AS (
+      SELECT id FROM communities WHERE id = ${communityId}::uuid
+      UNION ALL
+      SELECT c.id FROM communities c JOIN tree ON c.parent_id = tree.id
+    )
+    SELECT id::text FROM tree`;
+  return rows.map((r) => r.id);
+}

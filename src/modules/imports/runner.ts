@@ -5,6 +5,7 @@ import { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Services } from '../../services.ts';
 import { parseObservable } from '../indicators/observable.ts';
 import type { IndicatorProperties } from '../indicators/properties.ts';
+import { queueRetrohuntsForNewIndicators } from '../detection/service.ts';
 import { notify } from '../notifications/service.ts';
 import { writeBatch, type ParsedRow, type RowError } from './batch-writer.ts';
 import { mapRow, ThreatMatcher } from './mapping.ts';
@@ -21,7 +22,7 @@ export type SourceRow = (
   | { line: number; raw: string; error: { code: string; message: string } }
 ) & { cells?: string[] };
 
-type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger'>;
+type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger' | 'boss'>;
 
 const publishProgress = (services: ImportServices, jobId: string) =>
   services.pubsub.publish('importJobUpdated', jobId, { id: jobId });
@@ -126,6 +127,7 @@ export async function runImportJob(services: ImportServices, importJobId: string
   });
   // Another attempt of this job ended it first, and told the user.
   if (!done) return;
+  if (done.created > 0) await queueRetrohuntsForNewIndicators(services, job.collectionId, job.createdAt);
   // A text is only needed by this job; uploaded files stay until they expire (re-import).
   if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.sourceId } }).catch(() => {});
   publishProgress(services, job.id);
@@ -150,6 +152,8 @@ export async function failImportJob(services: ImportServices, importJobId: strin
     include: { collection: { select: { communityId: true, name: true } } },
   });
   publishProgress(services, job.id);
+  // The batches committed before the failure are in the collection: detection looks back for them too.
+  if (job.created > 0) await queueRetrohuntsForNewIndicators(services, job.collectionId, job.createdAt);
   await notify(services, {
     userId: job.requestedById,
     communityId: job.collection.communityId,

@@ -1,12 +1,13 @@
 // Writes one batch of parsed events in one transaction: the events and their observables
-// by COPY (the fastest way into PostgreSQL), and the daily sighting counts by an upsert
-// of the batch's aggregate (one row per value and day, not per event).
+// by COPY (the fastest way into PostgreSQL), the daily sighting counts by an upsert of the
+// batch's aggregate (one row per value and day, not per event), and detection's matches.
 import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { v7 as uuidv7 } from 'uuid';
+import { detectInBatch, type AlertChange, type EventObservableRow } from '../detection/matching.ts';
 import type { ObservableType } from '../indicators/observable.ts';
 import type { ParsedEvent } from './ecs.ts';
 import { EVENT_OBSERVABLES, EVENTS, SIGHTINGS, ensurePartitions } from './partitions.ts';
@@ -68,33 +69,39 @@ async function copyRows(client: pg.PoolClient, statement: string, rows: string):
 
 export interface StoreEventsOptions {
   communityId: string;
-  /** Events older than this are counted as sightings but not kept (past the event retention). */
+  /** The communities above it, nearest first: their shared collections' rules apply too. */
+  ancestorIds: readonly string[];
+  /** Events older than this are counted and matched but not kept (past the event retention). */
   keepEventsFrom: Date;
 }
 
-/** Stores a batch; returns the ids given to the kept events, in batch order (null: not kept). */
+/**
+ * Stores a batch, counts its sightings and runs detection on it, all in one transaction:
+ * a batch is either wholly in (events, sightings, alerts) or not at all.
+ */
 export async function storeEvents(
   pool: pg.Pool,
   batch: IncomingEvent[],
-  { communityId, keepEventsFrom }: StoreEventsOptions,
-): Promise<Array<string | null>> {
+  { communityId, ancestorIds, keepEventsFrom }: StoreEventsOptions,
+): Promise<AlertChange[]> {
   const keepFrom = keepEventsFrom.getTime();
-  const ids = batch.map(({ event }) => (event.timestamp.getTime() >= keepFrom ? uuidv7() : null));
   const sightings = aggregateSightings(batch);
 
   let eventRows = '';
   let observableRows = '';
   const kept: Date[] = [];
-  batch.forEach(({ event, json }, i) => {
-    const id = ids[i];
-    if (!id) return;
+  const observed: EventObservableRow[] = [];
+  for (const { event, json } of batch) {
+    const eventId = uuidv7();
+    for (const o of event.observables) observed.push({ eventId, ts: event.timestamp, ...o });
+    if (event.timestamp.getTime() < keepFrom) continue;
     const ts = event.timestamp.toISOString();
     kept.push(event.timestamp);
-    eventRows += `${id}\t${communityId}\t${ts}\t${copyText(json)}\n`;
+    eventRows += `${eventId}\t${communityId}\t${ts}\t${copyText(json)}\n`;
     for (const o of event.observables) {
-      observableRows += `${id}\t${communityId}\t${ts}\t${copyText(o.field)}\t${o.type}\t${copyText(o.value)}\n`;
+      observableRows += `${eventId}\t${communityId}\t${ts}\t${copyText(o.field)}\t${o.type}\t${copyText(o.value)}\n`;
     }
-  });
+  }
 
   await ensurePartitions(pool, EVENTS, kept);
   await ensurePartitions(pool, EVENT_OBSERVABLES, kept);
@@ -134,12 +141,13 @@ export async function storeEvents(
         ],
       );
     }
+    const { alerts } = await detectInBatch(client, { communityId, ancestorIds }, observed);
     await client.query('COMMIT');
+    return alerts;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     client.release();
   }
-  return ids;
 }

@@ -33,7 +33,11 @@ export const useEventIngest = (services: Services): Plugin =>
     if (encoding === 'gzip') body = body.pipeThrough(new DecompressionStream('gzip') as never);
     // Node's web streams are async iterable; the DOM typings used here do not say so.
     const chunks = body as unknown as AsyncIterable<Uint8Array>;
-    const result = await ingestEvents(services, chunks, { communityId: communities[0] });
+    const [communityId] = communities;
+    const result = await ingestEvents(services, chunks, {
+      communityId,
+      ancestorIds: ctx.access.ancestorsOf(communityId),
+    });
     const status = !result.truncated ? 200 : result.truncated.cause === 'TOO_LARGE' ? 413 : 400;
     return jsonResponse(fetchAPI, status, result);
   });

@@ -4,6 +4,7 @@
 import { DateTime } from 'luxon';
 import type { Services } from '../../services.ts';
 import { parseEventLine } from './ecs.ts';
+import { publishNewAlerts } from '../detection/alerts.ts';
 import { storeEvents, type IncomingEvent } from './event-store.ts';
 
 const BATCH_EVENTS = 5000;
@@ -76,6 +77,10 @@ async function* lines(
     if (chunk.done) break;
     bytes += chunk.value.byteLength;
     if (bytes > limits.maxBytes) {
+      // The lines that end inside the limit are read too: dropping the whole chunk that
+      // crosses it lost them (all of a body that arrived as one chunk).
+      const inside = chunk.value.subarray(0, chunk.value.byteLength - (bytes - limits.maxBytes));
+      yield* split(decoder.decode(inside, { stream: true }), false);
       await reader.return?.();
       onStop(number, 'TOO_LARGE', `larger than ${limits.maxBytes} bytes`);
       return;
@@ -86,24 +91,38 @@ async function* lines(
 }
 
 /**
+ * One escape of a JSON string; group 1 is set for those PostgreSQL's jsonb refuses:
+ * `\u0000` and a UTF-16 surrogate escape that is not half of a pair.
+ */
+const JSON_ESCAPE = /\\(?:u(?:d[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}|(0000|d[89a-f][0-9a-f]{2})|[0-9a-f]{4})|[^u])/gi;
+
+/**
  * PostgreSQL's jsonb refuses `\u0000` and unpaired UTF-16 surrogates that JSON allows.
  * Only lines with a `\u` escape can hold them, so the common case costs one indexOf.
+ *
+ * The line is scanned as sent, escape by escape (in valid JSON every backslash starts one),
+ * because PostgreSQL parses the line itself. Checking JSON.stringify of the parsed document
+ * instead missed a `\u0000` under a duplicate key (JSON.parse keeps only the last value; the
+ * COPY then failed, losing the whole batch with a 500) and rejected the text `\\u0000` (a
+ * backslash, then "u0000"), which is storable.
  */
-function unstorableText(line: string, document: unknown): boolean {
+function unstorableText(line: string): boolean {
   if (!line.includes('\\u')) return false;
-  const json = JSON.stringify(document);
-  return /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f]/i.test(json);
+  for (const escape of line.matchAll(JSON_ESCAPE)) if (escape[1] !== undefined) return true;
+  return false;
 }
 
 export interface IngestOptions {
   communityId: string;
+  /** The communities above it, nearest first (for the rules of collections they share down). */
+  ancestorIds: readonly string[];
   now?: Date;
 }
 
 export async function ingestEvents(
-  services: Pick<Services, 'pool' | 'env'>,
+  services: Pick<Services, 'pool' | 'env' | 'pubsub'>,
   body: AsyncIterable<Uint8Array>,
-  { communityId, now = new Date() }: IngestOptions,
+  { communityId, ancestorIds, now = new Date() }: IngestOptions,
 ): Promise<IngestResult> {
   const { env, pool } = services;
   const result: IngestResult = { accepted: 0, rejected: 0, errors: [] };
@@ -122,7 +141,8 @@ export async function ingestEvents(
   let batchChars = 0;
   const flush = async () => {
     if (!batch.length) return;
-    await storeEvents(pool, batch, { communityId, keepEventsFrom });
+    const alerts = await storeEvents(pool, batch, { communityId, ancestorIds, keepEventsFrom });
+    publishNewAlerts(services, alerts);
     result.accepted += batch.length;
     batch = [];
     batchChars = 0;
@@ -149,7 +169,7 @@ export async function ingestEvents(
       reject(line.number, parsed.reason);
       continue;
     }
-    if (unstorableText(text, parsed.event.document)) {
+    if (unstorableText(text)) {
       reject(line.number, 'contains \\u0000 or an unpaired surrogate escape, which cannot be stored');
       continue;
     }

@@ -199,9 +199,12 @@ export async function maintainTelemetryTables(services: Pick<Services, 'pool' | 
     await ensurePartitionRange(pool, table, eventsFrom.toJSDate(), tomorrow);
   }
   await ensurePartitionRange(pool, SIGHTINGS, sightingsFrom.toJSDate(), tomorrow);
+  const eventsGoneBefore = eventsFrom.minus({ days: 1 }).toJSDate();
+  // Detection's ledger of matched events: no scan can reach an expired event again.
+  await pool.query('DELETE FROM detection_matches WHERE ts < $1', [eventsGoneBefore]);
   const dropped = [
-    ...(await dropPartitionsBefore(pool, EVENTS, eventsFrom.minus({ days: 1 }).toJSDate())),
-    ...(await dropPartitionsBefore(pool, EVENT_OBSERVABLES, eventsFrom.minus({ days: 1 }).toJSDate())),
+    ...(await dropPartitionsBefore(pool, EVENTS, eventsGoneBefore)),
+    ...(await dropPartitionsBefore(pool, EVENT_OBSERVABLES, eventsGoneBefore)),
     ...(await dropPartitionsBefore(pool, SIGHTINGS, sightingsFrom.minus({ days: 1 }).toJSDate())),
   ];
   return { dropped };

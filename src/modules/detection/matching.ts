@@ -1,0 +1,216 @@
+// Matching events against the indicators of detection rules, in PostgreSQL, for new
+// events (in the ingest transaction) and for stored ones (retrohunts), with one SQL shape.
+//
+// State: there is none outside the database. Every batch reads the rules and indicators
+// as committed when its statement starts, so an indicator revoked, edited or imported by
+// any process is seen by the next batch of every process; nothing can go stale.
+// Idempotence: a match is first recorded in `detection_matches` (rule, indicator, event);
+// only new rows count on alerts, so a retrohunt over events that live detection already
+// saw (or a second retrohunt) never counts an event twice.
+import type pg from 'pg';
+import type { ObservableType } from '../indicators/observable.ts';
+import { LOCKHEED_MARTIN, MITRE_ATTACK } from '../threats/kill-chain.ts';
+
+/** An IP indicator in the command-and-control phase matches `destination.ip` only. */
+export const C2_PHASES = [`${LOCKHEED_MARTIN}:command-and-control`, `${MITRE_ATTACK}:command-and-control`];
+export const C2_ONLY_FIELD = 'destination.ip';
+/** Retrohunts look this far around an indicator's validity (IOCs are published after the fact). */
+export const RETROHUNT_MARGIN_DAYS = 5;
+
+/** Hash columns of FILE indicators, by hash length; the strongest hash is also `value`. */
+const HASH_COLUMNS = [
+  { column: 'md5', length: 32 },
+  { column: 'sha1', length: 40 },
+  { column: 'sha256', length: 64 },
+];
+
+interface MatchQuery {
+  /** Rows (event_id, community_id, ts, field, type, value) to match. */
+  observables: string;
+  /** Rows (rule_id, collection_id) of the rules to apply. */
+  rules: string;
+  /** Extra conditions on indicator `i` and observable `o`: validity, scope. */
+  indicatorCondition: string;
+}
+
+/**
+ * Every (rule, indicator, event) match of a query, one field per match. Hashes are looked
+ * up in their own column (each indexed) rather than with an OR, which no index serves.
+ */
+function candidates({ observables, rules, indicatorCondition }: MatchQuery): string {
+  const common = `
+      i.revoked_at IS NULL AND i.type = o.type AND (${indicatorCondition})
+      AND NOT (i.type IN ('IPV4', 'IPV6') AND i.kill_chain_phases && '{${C2_PHASES.join(',')}}'::text[]
+               AND o.field <> '${C2_ONLY_FIELD}')`;
+  const select = `SELECT r.rule_id, i.id AS indicator_id, r.collection_id, o.community_id, o.event_id, o.ts, o.field, o.value
+      FROM obs o CROSS JOIN rules r`;
+  const branches = [
+    `${select} JOIN indicators i ON i.collection_id = r.collection_id AND i.value = o.value WHERE ${common}`,
+    ...HASH_COLUMNS.map(
+      ({ column, length }) =>
+        `${select} JOIN indicators i ON i.collection_id = r.collection_id AND i.${column} = o.value
+          WHERE o.type = 'FILE' AND length(o.value) = ${length} AND i.value <> o.value AND ${common}`,
+    ),
+  ];
+  return `obs AS MATERIALIZED (${observables}),
+    rules AS MATERIALIZED (${rules}),
+    matched AS (${branches.join('\n UNION ALL \n')})`;
+}
+
+/** Records new matches and adds them to alerts: one open alert per rule, indicator and community. */
+function recordMatches(query: MatchQuery, retrohunt: boolean): string {
+  return `WITH ${candidates(query)},
+    candidate AS (
+      SELECT DISTINCT ON (rule_id, indicator_id, event_id) *
+        FROM matched
+       ORDER BY rule_id, indicator_id, event_id, field
+    ),
+    new_match AS (
+      INSERT INTO detection_matches (rule_id, indicator_id, event_id, ts)
+      SELECT rule_id, indicator_id, event_id, ts FROM candidate
+      ON CONFLICT DO NOTHING
+      RETURNING rule_id, indicator_id, event_id
+    ),
+    per_alert AS (
+      SELECT c.rule_id, c.indicator_id, c.collection_id, c.community_id,
+             count(*)::int AS count, min(c.ts) AS first_seen, max(c.ts) AS last_seen,
+             (array_agg(c.event_id ORDER BY c.ts, c.event_id))[1] AS event_id,
+             (array_agg(c.ts ORDER BY c.ts, c.event_id))[1] AS event_ts,
+             (array_agg(c.field ORDER BY c.ts, c.event_id))[1] AS field,
+             (array_agg(c.value ORDER BY c.ts, c.event_id))[1] AS value
+        FROM new_match m JOIN candidate c USING (rule_id, indicator_id, event_id)
+       GROUP BY c.rule_id, c.indicator_id, c.collection_id, c.community_id
+    ),
+    upserted AS (
+      INSERT INTO alerts (id, rule_id, indicator_id, collection_id, community_id, field, value, excerpt,
+                          first_seen, last_seen, count, status, is_open, retrohunt, created_at, updated_at)
+      SELECT ioc_uuid_v7(), p.rule_id, p.indicator_id, p.collection_id, p.community_id, p.field, p.value,
+             (SELECT CASE WHEN pg_column_size(e.document) <= 16384 THEN e.document
+                          ELSE jsonb_build_object('@timestamp', e.document -> '@timestamp', 'truncated', true) END
+                FROM events e WHERE e.ts = p.event_ts AND e.id = p.event_id),
+             p.first_seen, p.last_seen, p.count, 'OPEN', true, ${retrohunt}, now(), now()
+        FROM per_alert p
+       -- One lock order for every writer, so concurrent batches and retrohunts never deadlock.
+       ORDER BY p.rule_id, p.indicator_id, p.community_id
+      ON CONFLICT (rule_id, indicator_id, community_id, is_open) DO UPDATE
+         SET count = alerts.count + EXCLUDED.count,
+             first_seen = LEAST(alerts.first_seen, EXCLUDED.first_seen),
+             last_seen = GREATEST(alerts.last_seen, EXCLUDED.last_seen),
+             updated_at = now()
+      RETURNING id, community_id, collection_id, (xmax = 0) AS created
+    )
+    SELECT (SELECT count(*) FROM new_match)::int AS matches,
+           coalesce((SELECT json_agg(u) FROM upserted u), '[]'::json) AS alerts`;
+}
+
+export interface AlertChange {
+  id: string;
+  communityId: string;
+  collectionId: string;
+  /** A new alert (else an open one was updated). */
+  created: boolean;
+}
+
+export interface DetectionOutcome {
+  /** New (rule, indicator, event) matches. */
+  matches: number;
+  alerts: AlertChange[];
+}
+
+function toOutcome(rows: Array<{ matches: number; alerts: Array<Record<string, unknown>> }>): DetectionOutcome {
+  const [{ matches, alerts }] = rows;
+  return {
+    matches,
+    alerts: alerts.map((a) => ({
+      id: a.id as string,
+      communityId: a.community_id as string,
+      collectionId: a.collection_id as string,
+      created: a.created as boolean,
+    })),
+  };
+}
+
+// ---- new events
+
+/** The enabled rules of the community's own collections and of those shared down by an MSSP above it. */
+const rulesOfCommunity = (community: string, ancestors: string) =>
+  `SELECT r.id AS rule_id, r.collection_id
+     FROM detection_rules r JOIN collections c ON c.id = r.collection_id
+    WHERE r.enabled
+      AND (c.community_id = ${community}::uuid
+           OR (c.available_for_sub_communities AND c.community_id = ANY(${ancestors}::uuid[])))`;
+
+const ANY_RULE = `SELECT EXISTS (${rulesOfCommunity('$1', '$2')}) AS any`;
+
+const LIVE = recordMatches(
+  {
+    observables: `SELECT o.event_id, $1::uuid AS community_id, o.ts, o.field, o.type, o.value
+                    FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::"ObservableType"[], $6::text[])
+                         AS o(event_id, ts, field, type, value)`,
+    rules: rulesOfCommunity('$1', '$7'),
+    // Valid at the event's time: from validFrom (included) until validUntil (excluded).
+    indicatorCondition: 'i.valid_from <= o.ts AND (i.valid_until IS NULL OR o.ts < i.valid_until)',
+  },
+  false,
+);
+
+export interface EventObservableRow {
+  eventId: string;
+  ts: Date;
+  field: string;
+  type: ObservableType;
+  value: string;
+}
+
+/** Matches a batch of new events of one community; runs in the batch's transaction. */
+export async function detectInBatch(
+  client: pg.PoolClient,
+  { communityId, ancestorIds }: { communityId: string; ancestorIds: readonly string[] },
+  observables: EventObservableRow[],
+): Promise<DetectionOutcome> {
+  const none = { matches: 0, alerts: [] };
+  if (!observables.length) return none;
+  // Most communities have no rule: one index lookup instead of the matching statement.
+  const { rows: rules } = await client.query(ANY_RULE, [communityId, ancestorIds]);
+  if (!rules[0].any) return none;
+  const { rows } = await client.query(LIVE, [
+    communityId,
+    observables.map((o) => o.eventId),
+    observables.map((o) => o.ts.toISOString()),
+    observables.map((o) => o.field),
+    observables.map((o) => o.type),
+    observables.map((o) => o.value),
+    ancestorIds,
+  ]);
+  return toOutcome(rows);
+}
+
+// ---- stored events
+
+const RETRO = recordMatches(
+  {
+    observables: `SELECT event_id, community_id, ts, field, type, value
+                    FROM event_observables
+                   WHERE ts >= $2 AND ts < $3 AND community_id = ANY($4::uuid[])`,
+    rules: `SELECT id AS rule_id, collection_id FROM detection_rules WHERE id = $1 AND enabled`,
+    indicatorCondition: `o.ts >= i.valid_from - interval '${RETROHUNT_MARGIN_DAYS} days'
+      AND (i.valid_until IS NULL OR o.ts < i.valid_until + interval '${RETROHUNT_MARGIN_DAYS} days')
+      AND ($5::timestamptz IS NULL OR i.created_at >= $5::timestamptz)`,
+  },
+  true,
+);
+
+/** Matches the stored events of `communityIds` in [from, to) against one rule. */
+export async function detectInStoredEvents(
+  client: pg.PoolClient,
+  scan: { ruleId: string; from: Date; to: Date; communityIds: string[]; indicatorsSince: Date | null },
+): Promise<DetectionOutcome> {
+  const { rows } = await client.query(RETRO, [
+    scan.ruleId,
+    scan.from.toISOString(),
+    scan.to.toISOString(),
+    scan.communityIds,
+    scan.indicatorsSince?.toISOString() ?? null,
+  ]);
+  return toOutcome(rows);
+}

@@ -1,0 +1,245 @@
+import { Repeater, filter, pipe } from 'graphql-yoga';
+import { builder } from '../../graphql/builder.ts';
+import { followJob } from '../../graphql/follow-job.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import type { Retrohunt as RetrohuntRow } from '../../generated/prisma/client.ts';
+import { AlertStatus, RetrohuntTrigger } from '../../generated/prisma/enums.ts';
+import { Collection } from '../collections/schema.ts';
+import { JobStatusEnum } from '../imports/schema.ts';
+import { alertFilter } from './alerts.ts';
+import {
+  createDetectionRule,
+  detectionRuleFilter,
+  retrohuntFilter,
+  setAlertStatus,
+  updateDetectionRule,
+} from './service.ts';
+
+const AlertStatusEnum = builder.enumType(AlertStatus, {
+  name: 'AlertStatus',
+  description: 'OPEN and ACKNOWLEDGED alerts keep counting new matches; a CLOSED one does not.',
+});
+const RetrohuntTriggerEnum = builder.enumType(RetrohuntTrigger, { name: 'RetrohuntTrigger' });
+
+export const DetectionRule = builder.prismaNode('DetectionRule', {
+  id: { field: 'id' },
+  nullable: true,
+  description: 'Detection on a collection: while enabled, new events are matched against its indicators.',
+  findUnique: (id, ctx) => ({ id, ...detectionRuleFilter(ctx.access) }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    enabled: t.exposeBoolean('enabled'),
+    collection: t.relation('collection'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    latestRetrohunt: t.prismaField({
+      type: 'Retrohunt',
+      nullable: true,
+      description: 'The newest scan of stored events for this rule, if any.',
+      resolve: (query, rule, _, ctx) =>
+        ctx.prisma.retrohunt.findFirst({ ...query, where: { ruleId: rule.id }, orderBy: { id: 'desc' } }),
+    }),
+    retrohunts: t.relatedConnection(
+      'retrohunts',
+      { cursor: 'id', description: 'Newest first.', query: { orderBy: { id: 'desc' } }, totalCount: true },
+      { name: 'RetrohuntConnection' },
+      { name: 'RetrohuntEdge' },
+    ),
+  }),
+});
+
+export const Retrohunt = builder.prismaNode('Retrohunt', {
+  id: { field: 'id' },
+  nullable: true,
+  description:
+    "A scan of the stored events for a rule, over each indicator's validity plus 5 days on either side; its alerts are marked retrohunt.",
+  findUnique: (id, ctx) => ({ id, ...retrohuntFilter(ctx.access) }),
+  fields: (t) => ({
+    rule: t.relation('rule'),
+    trigger: t.field({ type: RetrohuntTriggerEnum, resolve: (r) => r.trigger }),
+    status: t.field({ type: JobStatusEnum, resolve: (r) => r.status }),
+    indicatorsSince: t.expose('indicatorsSince', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Only indicators added since then (after an import); null: all of them.',
+    }),
+    rangeStart: t.expose('rangeStart', { type: 'DateTime', nullable: true, description: 'Oldest event time to scan.' }),
+    rangeEnd: t.expose('rangeEnd', { type: 'DateTime', nullable: true, description: 'Newest event time to scan.' }),
+    scannedUntil: t.expose('scannedUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Progress: events from rangeStart up to this time have been scanned.',
+    }),
+    matches: t.exposeInt('matches', { description: 'Events newly matched (each counted once per indicator).' }),
+    alertsCreated: t.exposeInt('alertsCreated'),
+    failureMessage: t.exposeString('failureMessage', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+export const Alert = builder.prismaNode('Alert', {
+  id: { field: 'id' },
+  nullable: true,
+  description: "Matches of one rule's indicator in one community's events.",
+  findUnique: (id, ctx) => ({ id, ...alertFilter(ctx.access) }),
+  fields: (t) => ({
+    rule: t.relation('rule'),
+    indicator: t.relation('indicator'),
+    collection: t.relation('collection'),
+    community: t.relation('community', { description: 'The community whose events matched.' }),
+    field: t.exposeString('field', { description: 'The ECS field of the first match, e.g. `destination.ip`.' }),
+    value: t.exposeString('value', { description: 'The normalised value that matched.' }),
+    excerpt: t.expose('excerpt', {
+      type: 'JSON',
+      nullable: true,
+      description: 'The first matching event as sent (very large events are cut short; null when no longer stored).',
+    }),
+    firstSeen: t.expose('firstSeen', { type: 'DateTime' }),
+    lastSeen: t.expose('lastSeen', { type: 'DateTime' }),
+    count: t.exposeInt('count', { description: 'Matching events while the alert was open.' }),
+    status: t.field({ type: AlertStatusEnum, resolve: (a) => a.status }),
+    retrohunt: t.exposeBoolean('retrohunt', { description: 'Raised by a retrohunt (a stored event).' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectField(Collection, 'detectionRules', (t) =>
+  t.relation('detectionRules', { query: { orderBy: { id: 'asc' } } }),
+);
+
+builder.queryField('alerts', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Alert',
+      cursor: 'id',
+      description: 'Alerts of the communities where the viewer may see alerts, newest first.',
+      authScopes: { permission: 'VIEW_ALERTS' },
+      args: {
+        collectionId: t.arg.globalID({ for: Collection }),
+        ruleId: t.arg.globalID({ for: DetectionRule }),
+        status: t.arg({ type: AlertStatusEnum }),
+        retrohunt: t.arg.boolean(),
+      },
+      resolve: (query, _, args, ctx) =>
+        ctx.prisma.alert.findMany({ ...query, where: alertsWhere(ctx.access, args), orderBy: { id: 'desc' } }),
+      totalCount: (_, args, ctx) => ctx.prisma.alert.count({ where: alertsWhere(ctx.access, args) }),
+    },
+    { name: 'AlertConnection' },
+    { name: 'AlertEdge' },
+  ),
+);
+
+function alertsWhere(
+  access: Parameters<typeof alertFilter>[0],
+  args: {
+    collectionId?: { id: string } | null;
+    ruleId?: { id: string } | null;
+    status?: AlertStatus | null;
+    retrohunt?: boolean | null;
+  },
+) {
+  return {
+    ...alertFilter(access),
+    ...(args.collectionId ? { collectionId: args.collectionId.id } : {}),
+    ...(args.ruleId ? { ruleId: args.ruleId.id } : {}),
+    ...(args.status ? { status: args.status } : {}),
+    ...(args.retrohunt != null ? { retrohunt: args.retrohunt } : {}),
+  };
+}
+
+const ruleErrors = [ValidationError, NotFoundError, ForbiddenError, ConflictError];
+
+const CreateDetectionRuleInput = builder.inputType('CreateDetectionRuleInput', {
+  fields: (t) => ({
+    collectionId: t.globalID({ for: Collection, required: true }),
+    name: t.string({ description: "Defaults to the collection's name." }),
+    enabled: t.boolean({ defaultValue: true, description: 'An enabled rule also scans the stored events at once.' }),
+  }),
+});
+
+builder.mutationField('createDetectionRule', (t) =>
+  t.field({
+    type: DetectionRule,
+    nullable: false,
+    authScopes: { permission: 'MANAGE_DETECTION_RULES' },
+    args: { input: t.arg({ type: CreateDetectionRuleInput, required: true }) },
+    errors: { types: ruleErrors, dataField: { name: 'detectionRule' } },
+    resolve: (_, { input }, ctx) => createDetectionRule(ctx, { ...input, collectionId: input.collectionId.id }),
+  }),
+);
+
+const UpdateDetectionRuleInput = builder.inputType('UpdateDetectionRuleInput', {
+  description: 'Fields left out are unchanged. Enabling a rule scans the events stored while it was off.',
+  fields: (t) => ({
+    id: t.globalID({ for: DetectionRule, required: true }),
+    name: t.string(),
+    enabled: t.boolean(),
+  }),
+});
+
+builder.mutationField('updateDetectionRule', (t) =>
+  t.field({
+    type: DetectionRule,
+    nullable: false,
+    authScopes: { permission: 'MANAGE_DETECTION_RULES' },
+    args: { input: t.arg({ type: UpdateDetectionRuleInput, required: true }) },
+    errors: { types: ruleErrors, dataField: { name: 'detectionRule' } },
+    resolve: (_, { input }, ctx) => updateDetectionRule(ctx, { ...input, id: input.id.id }),
+  }),
+);
+
+const UpdateAlertStatusInput = builder.inputType('UpdateAlertStatusInput', {
+  fields: (t) => ({
+    id: t.globalID({ for: Alert, required: true }),
+    status: t.field({ type: AlertStatusEnum, required: true }),
+  }),
+});
+
+builder.mutationField('updateAlertStatus', (t) =>
+  t.field({
+    type: Alert,
+    nullable: false,
+    authScopes: { permission: 'MANAGE_DETECTION_RULES' },
+    args: { input: t.arg({ type: UpdateAlertStatusInput, required: true }) },
+    errors: { types: [NotFoundError, ForbiddenError, ConflictError], dataField: { name: 'alert' } },
+    resolve: (_, { input }, ctx) => setAlertStatus(ctx, input.id.id, input.status),
+  }),
+);
+
+builder.subscriptionField('alertCreated', (t) =>
+  t.prismaField({
+    type: 'Alert',
+    description: "New alerts in the communities where the viewer may see alerts (an MSSP sees its clients').",
+    authScopes: { permission: 'VIEW_ALERTS' },
+    args: { collectionId: t.arg.globalID({ for: Collection, description: 'Only alerts of this collection.' }) },
+    subscribe: (_, { collectionId }, ctx) =>
+      pipe(
+        Repeater.merge(
+          ctx.access
+            .communitiesWith('VIEW_ALERTS')
+            .map((communityId) => ctx.pubsub.subscribe('alertCreated', communityId)),
+        ),
+        filter((event) => !collectionId || event.collectionId === collectionId.id),
+      ),
+    resolve: (query, event: { id: string }, _, ctx) =>
+      ctx.prisma.alert.findFirstOrThrow({ ...query, where: { id: event.id, ...alertFilter(ctx.access) } }),
+  }),
+);
+
+builder.subscriptionField('retrohuntUpdated', (t) =>
+  t.field({
+    type: Retrohunt,
+    description: 'The retrohunt as it is now, then after every scanned day; completes when it has ended.',
+    args: { id: t.arg.globalID({ for: Retrohunt, required: true }) },
+    subscribe: (_, { id }, ctx) =>
+      followJob(
+        ctx.pubsub.subscribe('retrohuntUpdated', id.id),
+        () => ctx.prisma.retrohunt.findFirst({ where: { id: id.id, ...retrohuntFilter(ctx.access) } }),
+        'Retrohunt',
+      ),
+    resolve: (retrohunt: RetrohuntRow) => retrohunt,
+  }),
+);
