@@ -13,8 +13,11 @@ export interface DatabaseClients {
 
 export function createDatabaseClients(url: string, { max = 10 }: { max?: number } = {}): DatabaseClients {
   const pool = new pg.Pool({ connectionString: url, max, application_name: 'ioc-collections' });
-  // An idle client that loses its server (restart, failover) must not crash the process.
+  // A client that loses its server (restart, failover, Ctrl-C reaching the embedded
+  // PostgreSQL first) must not crash the process: idle ones are dropped by the pool, and
+  // one checked out between two queries fails its next query, which the caller handles.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return { pool, prisma };
 }
