@@ -20,9 +20,15 @@ import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
 import {
   createTenant,
+  daysAgo,
+  fromGlobalId,
+  generateReport,
+  importText,
   jobState,
   newCollection,
+  reportDetails,
   requestImport,
+  sendEvents,
   startTestApp,
   toGlobalId,
   unique,
@@ -447,5 +453,145 @@ describe('two processes on one database', () => {
       title: 'subscription probe',
       subject: null,
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Telemetry reports: run by the jobs of another process, pushed to subscribers here.
+
+const TelemetryReportUpdated = graphql(`
+  subscription TelemetryReportUpdated($id: ID!) {
+    telemetryReportUpdated(id: $id) {
+      id
+      status
+      indicatorsSeen
+      completedAt
+    }
+  }
+`);
+
+/** A tenant's collection holding `ip`, seen once in the tenant's events. */
+async function collectionSeenOnce(tenant: Tenant, ip: string): Promise<string> {
+  const collectionId = await newCollection(tenant, unique('telemetry'));
+  expect(await importText(tenant.client, collectionId, ip)).toMatchObject({ status: 'SUCCEEDED', created: 1 });
+  expect(await sendEvents(tenant.client, [{ '@timestamp': daysAgo(1), 'source.ip': ip }])).toMatchObject({
+    status: 200,
+    accepted: 1,
+  });
+  return collectionId;
+}
+
+/**
+ * Starts a report that stays RUNNING until released: a row lock on the one (seen) indicator
+ * holds the job where it writes that indicator's entry. A subscriber can then be sure to
+ * subscribe before the end, without relying on timing.
+ */
+async function heldReport(tenant: Tenant, collectionId: string) {
+  const { pool } = app.services;
+  const connection = await pool.connect();
+  let held = true;
+  const release = async () => {
+    if (!held) return;
+    held = false;
+    await connection.query('COMMIT');
+    connection.release();
+  };
+  cleanups.push(release);
+  await connection.query('BEGIN');
+  await connection.query('SELECT 1 FROM indicators WHERE collection_id = $1 FOR UPDATE', [
+    fromGlobalId(collectionId).id,
+  ]);
+  const reportId = (await generateReport(tenant.client, collectionId)).id;
+  await waitFor(async () => (await reportDetails(tenant.client, reportId))?.status === 'RUNNING', {
+    what: `report ${reportId} to run`,
+  });
+  return { reportId, release };
+}
+
+type ReportState = ResultOf<typeof TelemetryReportUpdated>['telemetryReportUpdated'];
+
+describe('telemetry reports', () => {
+  it('notificationAdded over graphql-ws and over SSE: TELEMETRY_REPORT_READY about the report when it is ready', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await collectionSeenOnce(tenant, '203.0.113.200');
+    const { url } = await app.http();
+    const feeds = {
+      'graphql-ws': connectWsAs(url, tenant.client).subscribe(NotificationAdded),
+      SSE: await subscribeSse(url, tenant.client, NotificationAdded),
+    };
+    for (const feed of Object.values(feeds)) await feed.primed(() => notifyHere(tenant));
+    const reportId = (await generateReport(tenant.client, collectionId)).id;
+    for (const [transport, feed] of Object.entries(feeds)) {
+      const { results } = await feed.collect((r) => r.data?.notificationAdded.subject?.id === reportId);
+      expect(results.at(-1)!.data!.notificationAdded, transport).toMatchObject({
+        kind: 'TELEMETRY_REPORT_READY',
+        title: expect.stringContaining('1 of 1'),
+        subject: { __typename: 'TelemetryReport', id: reportId },
+      });
+    }
+  });
+
+  it('telemetryReportUpdated over graphql-ws and over SSE: the current state first, then the change, then the end', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await collectionSeenOnce(tenant, '203.0.113.201');
+    const { reportId, release } = await heldReport(tenant, collectionId);
+    const { url } = await app.http();
+    const feeds = {
+      'graphql-ws': connectWsAs(url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
+      SSE: await subscribeSse(url, tenant.client, TelemetryReportUpdated, { id: reportId }),
+    };
+    // The state as it is now, at once, while the report runs.
+    for (const [transport, feed] of Object.entries(feeds)) {
+      const first = await feed.next(20_000);
+      expect(first, transport).toMatchObject({
+        done: false,
+        value: { data: { telemetryReportUpdated: { id: reportId, status: 'RUNNING', completedAt: null } } },
+      });
+    }
+    await release();
+    for (const [transport, feed] of Object.entries(feeds)) {
+      const { results, completed } = await feed.collect();
+      expect(completed, `${transport} completes by itself`).toBe(true);
+      expect(
+        results.map((r) => r.data?.telemetryReportUpdated),
+        transport,
+      ).toEqual([{ id: reportId, status: 'SUCCEEDED', indicatorsSeen: 1, completedAt: expect.any(String) }]);
+    }
+    // A subscriber to a ready report gets it once and the end.
+    const late = await connectWsAs(url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }).collect();
+    expect(late.completed).toBe(true);
+    expect(late.results.map((r) => r.data?.telemetryReportUpdated.status)).toEqual(['SUCCEEDED']);
+  });
+
+  it('a report run by another process is pushed to subscribers here and on the API process', async () => {
+    const published = vi.spyOn(app.services.pubsub, 'publish');
+    try {
+      const tenant = await createTenant(app);
+      const collectionId = await collectionSeenOnce(tenant, '203.0.113.202');
+      const { reportId, release } = await heldReport(tenant, collectionId);
+      const notifications = connectWsAs(api!.url, tenant.client).subscribe(NotificationAdded);
+      await notifications.primed(() => notifyHere(tenant));
+      const feeds = [
+        connectWsAs((await app.http()).url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
+        connectWsAs(api!.url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
+      ];
+      for (const feed of feeds) expect(await feed.next(20_000)).toMatchObject({ done: false });
+      await release();
+      for (const feed of feeds) {
+        const { results, completed } = await feed.collect();
+        expect(completed).toBe(true);
+        expect(results.map((r) => (r.data?.telemetryReportUpdated as ReportState).status)).toEqual(['SUCCEEDED']);
+      }
+      const { results } = await notifications.collect((r) => r.data?.notificationAdded.subject?.id === reportId);
+      const ready = results.at(-1)!.data!.notificationAdded;
+      expect(ready.kind).toBe('TELEMETRY_REPORT_READY');
+      // Nothing here published the report's events, nor its notification (only the probes):
+      // they came through PostgreSQL.
+      expect(published.mock.calls.filter(([topic]) => topic === 'telemetryReportUpdated')).toEqual([]);
+      const publishedIds = published.mock.calls.map(([, , payload]) => (payload as { id?: string } | undefined)?.id);
+      expect(publishedIds).not.toContain(fromGlobalId(ready.id).id);
+    } finally {
+      published.mockRestore();
+    }
   });
 });

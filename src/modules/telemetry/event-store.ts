@@ -143,11 +143,11 @@ export async function storeEvents(
     }
     const { alerts } = await detectInBatch(client, { communityId, ancestorIds }, observed);
     await client.query('COMMIT');
+    client.release();
     return alerts;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A COPY that failed half-way can leave the connection mid-protocol: never reuse it.
+    client.release(error as Error);
     throw error;
-  } finally {
-    client.release();
   }
 }
