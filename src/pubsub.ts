@@ -3,6 +3,7 @@
 // the one shared component of a deployment, so scale-out needs no broker. Payloads are
 // small ids: subscribers read the current state from the database, so a notification
 // lost during a reconnect costs freshness, never correctness.
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import pgListen, { type Subscriber } from 'pg-listen';
 
@@ -31,6 +32,8 @@ interface WireEvent {
 class PostgresEventTarget extends EventTarget {
   constructor(private readonly subscriber: Subscriber) {
     super();
+    // One listener per open subscription: thousands are expected, not a leak.
+    setMaxListeners(0, this);
     subscriber.notifications.on(CHANNEL, (event: WireEvent) => {
       super.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }));
     });

@@ -37,11 +37,21 @@ export const DetectionRule = builder.prismaNode('DetectionRule', {
       nullable: true,
       description: 'The newest scan of stored events for this rule, if any.',
       resolve: (query, rule, _, ctx) =>
-        ctx.prisma.retrohunt.findFirst({ ...query, where: { ruleId: rule.id }, orderBy: { id: 'desc' } }),
+        // Filtered like Retrohunt nodes: a sub-community sees a shared collection's rule, not its retrohunts.
+        ctx.prisma.retrohunt.findFirst({
+          ...query,
+          where: { ruleId: rule.id, ...retrohuntFilter(ctx.access) },
+          orderBy: { id: 'desc' },
+        }),
     }),
     retrohunts: t.relatedConnection(
       'retrohunts',
-      { cursor: 'id', description: 'Newest first.', query: { orderBy: { id: 'desc' } }, totalCount: true },
+      {
+        cursor: 'id',
+        description: 'Newest first.',
+        query: (_, ctx) => ({ where: retrohuntFilter(ctx.access), orderBy: { id: 'desc' } }),
+        totalCount: true,
+      },
       { name: 'RetrohuntConnection' },
       { name: 'RetrohuntEdge' },
     ),

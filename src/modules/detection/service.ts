@@ -21,7 +21,15 @@ type DetectionContext = RequestContext & Pick<Services, 'boss'>;
 
 /** Rules are visible with their collection. */
 export const detectionRuleFilter = (access: Access) => ({ collection: access.collectionFilter() });
-export const retrohuntFilter = (access: Access) => ({ rule: detectionRuleFilter(access) });
+/**
+ * Retrohunts are seen from the collection's own community only, like import jobs: a shared
+ * collection's retrohunt counts the events of every sub-community (matches, alertsCreated),
+ * which no sub-community may learn about another. (It was `rule: detectionRuleFilter(access)`,
+ * which showed them, and their counts, to every sub-community.)
+ */
+export const retrohuntFilter = (access: Access) => ({
+  rule: { collection: { communityId: { in: access.communitiesWith('VIEW_IOC_COLLECTIONS') } } },
+});
 
 /** Stores a retrohunt and queues its job, in the caller's transaction. */
 async function queueRetrohunt(

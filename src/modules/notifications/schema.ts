@@ -1,7 +1,7 @@
 import { filter, pipe } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { markNotificationsRead, notificationFilter } from './service.ts';
+import { markNotificationsRead, notificationFilter, notificationForDelivery } from './service.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
 
@@ -89,7 +89,11 @@ builder.subscriptionField('notificationAdded', (t) =>
         // The event names its community, so thousands of open widgets cost no query here.
         filter((event) => ctx.access.communityIds.includes(event.communityId)),
       ),
-    resolve: (query, event: { id: string }, _, ctx) =>
-      ctx.prisma.notification.findFirstOrThrow({ ...query, where: { id: event.id, ...notificationFilter(ctx) } }),
+    // The topic is the viewer's own, and the filter above checked the community.
+    resolve: async (query, event: { id: string }, _, ctx) => {
+      const notification = await notificationForDelivery(ctx.prisma, event.id, query);
+      if (!notification) throw new Error(`notification ${event.id} is gone`);
+      return notification;
+    },
   }),
 );

@@ -47,3 +47,26 @@ export async function markNotificationsRead(ctx: RequestContext, ids: string[] |
   });
   return count;
 }
+
+/**
+ * A new notification, read once per process however many of the user's subscriptions
+ * deliver it (a user may have thousands of widgets open): the first read is shared for a
+ * few seconds. Each subscription has checked its own access to the notification before.
+ */
+const deliveries = new Map<string, Promise<Notification | null>>();
+const DELIVERY_SHARE_MS = 5000;
+
+export function notificationForDelivery(
+  prisma: Services['prisma'],
+  id: string,
+  query: { select?: object; include?: object },
+): Promise<Notification | null> {
+  const key = `${id} ${JSON.stringify(query)}`;
+  let loading = deliveries.get(key);
+  if (!loading) {
+    loading = prisma.notification.findUnique({ ...query, where: { id } }) as Promise<Notification | null>;
+    deliveries.set(key, loading);
+    setTimeout(() => deliveries.delete(key), DELIVERY_SHARE_MS).unref();
+  }
+  return loading;
+}

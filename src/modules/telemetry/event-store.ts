@@ -1,7 +1,6 @@
 // Writes one batch of parsed events in one transaction: the events and their observables
 // by COPY (the fastest way into PostgreSQL), the daily sighting counts by an upsert of the
 // batch's aggregate (one row per value and day, not per event), and detection's matches.
-import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { detectInBatch, type AlertChange, type EventObservableRow } from '../detection/matching.ts';
 import type { ObservableType } from '../indicators/observable.ts';
 import type { ParsedEvent } from './ecs.ts';
-import { EVENT_OBSERVABLES, EVENTS, SIGHTINGS, ensurePartitions } from './partitions.ts';
+import { ensurePartitionKeys, EVENT_OBSERVABLES, EVENTS, partitionKey, SIGHTINGS } from './partitions.ts';
 
 /** Telemetry covers these; URLs and e-mail addresses are matched by detection only. */
 const SIGHTED_TYPES: ReadonlySet<ObservableType> = new Set(['IPV4', 'IPV6', 'DOMAIN', 'FILE']);
@@ -37,30 +36,29 @@ function copyText(value: string): string {
     : value;
 }
 
-function aggregateSightings(events: IncomingEvent[]): DailySighting[] {
-  const daily = new Map<string, DailySighting>();
-  for (const { event } of events) {
-    const time = event.timestamp.getTime();
-    const day = event.timestamp.toISOString().slice(0, 10);
-    // An event counts once per value, however many of its fields carry it.
-    const values = new Map<string, ObservableType>();
-    for (const o of event.observables) if (SIGHTED_TYPES.has(o.type)) values.set(o.value, o.type);
-    for (const [value, type] of values) {
-      const key = `${day} ${value}`;
-      const sighting = daily.get(key);
-      if (!sighting) daily.set(key, { type, value, day, count: 1, firstSeen: time, lastSeen: time });
-      else {
-        sighting.count += 1;
-        if (time < sighting.firstSeen) sighting.firstSeen = time;
-        if (time > sighting.lastSeen) sighting.lastSeen = time;
-      }
+/** Adds an event's sightings to the batch's daily counts: once per value, however many fields carry it. */
+function countSightings(daily: Map<string, DailySighting>, event: ParsedEvent, day: string): void {
+  const time = event.timestamp.getTime();
+  const counted = new Set<string>();
+  for (const { type, value } of event.observables) {
+    if (!SIGHTED_TYPES.has(type) || counted.has(value)) continue;
+    counted.add(value);
+    const key = `${day} ${value}`;
+    const sighting = daily.get(key);
+    if (!sighting) daily.set(key, { type, value, day, count: 1, firstSeen: time, lastSeen: time });
+    else {
+      sighting.count += 1;
+      if (time < sighting.firstSeen) sighting.firstSeen = time;
+      if (time > sighting.lastSeen) sighting.lastSeen = time;
     }
   }
-  // One order for every writer: concurrent batches lock the same rows in the same order.
-  return [...daily.values()].sort((a, b) =>
+}
+
+/** One order for every writer: concurrent batches lock the same rows in the same order. */
+const inLockOrder = (daily: Map<string, DailySighting>) =>
+  [...daily.values()].sort((a, b) =>
     a.value < b.value ? -1 : a.value > b.value ? 1 : a.day < b.day ? -1 : a.day > b.day ? 1 : 0,
   );
-}
 
 async function copyRows(client: pg.PoolClient, statement: string, rows: string): Promise<void> {
   if (!rows) return;
@@ -85,31 +83,29 @@ export async function storeEvents(
   { communityId, ancestorIds, keepEventsFrom }: StoreEventsOptions,
 ): Promise<AlertChange[]> {
   const keepFrom = keepEventsFrom.getTime();
-  const sightings = aggregateSightings(batch);
-
+  const daily = new Map<string, DailySighting>();
+  const days = new Set<string>();
   let eventRows = '';
   let observableRows = '';
-  const kept: Date[] = [];
   const observed: EventObservableRow[] = [];
   for (const { event, json } of batch) {
     const eventId = uuidv7();
+    const ts = event.timestamp.toISOString();
+    const day = ts.slice(0, 10);
+    countSightings(daily, event, day);
     for (const o of event.observables) observed.push({ eventId, ts: event.timestamp, ...o });
     if (event.timestamp.getTime() < keepFrom) continue;
-    const ts = event.timestamp.toISOString();
-    kept.push(event.timestamp);
+    days.add(day);
     eventRows += `${eventId}\t${communityId}\t${ts}\t${copyText(json)}\n`;
     for (const o of event.observables) {
       observableRows += `${eventId}\t${communityId}\t${ts}\t${copyText(o.field)}\t${o.type}\t${copyText(o.value)}\n`;
     }
   }
+  const sightings = inLockOrder(daily);
 
-  await ensurePartitions(pool, EVENTS, kept);
-  await ensurePartitions(pool, EVENT_OBSERVABLES, kept);
-  await ensurePartitions(
-    pool,
-    SIGHTINGS,
-    sightings.map((s) => DateTime.fromISO(s.day, { zone: 'utc' }).toJSDate()),
-  );
+  await ensurePartitionKeys(pool, EVENTS, days);
+  await ensurePartitionKeys(pool, EVENT_OBSERVABLES, days);
+  await ensurePartitionKeys(pool, SIGHTINGS, new Set(sightings.map((s) => partitionKey(SIGHTINGS, s.day))));
 
   const client = await pool.connect();
   try {

@@ -139,13 +139,21 @@ export async function ingestEvents(
 
   let batch: IncomingEvent[] = [];
   let batchChars = 0;
+  // One batch is written while the next is parsed: the database and this thread work at
+  // the same time, and memory stays bounded to two batches.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (!batch.length) return;
-    const alerts = await storeEvents(pool, batch, { communityId, ancestorIds, keepEventsFrom });
-    publishNewAlerts(services, alerts);
-    result.accepted += batch.length;
+    const events = batch;
     batch = [];
     batchChars = 0;
+    await writing;
+    writing = storeEvents(pool, events, { communityId, ancestorIds, keepEventsFrom }).then((alerts) => {
+      publishNewAlerts(services, alerts);
+      result.accepted += events.length;
+    });
+    // Awaited at the next flush or at the end; until then a failure must not count as unhandled.
+    writing.catch(() => {});
   };
 
   const limits = { maxBytes: env.EVENTS_MAX_BYTES, maxLineBytes: env.EVENT_MAX_LINE_BYTES };
@@ -178,5 +186,6 @@ export async function ingestEvents(
     if (batch.length >= BATCH_EVENTS || batchChars >= BATCH_CHARS) await flush();
   }
   await flush();
+  await writing;
   return result;
 }

@@ -44,15 +44,26 @@ function known(pool: pg.Pool): Set<string> {
 
 /** Makes sure the partitions covering each of `times` exist. */
 export async function ensurePartitions(pool: pg.Pool, table: PartitionedTable, times: Iterable<Date>): Promise<void> {
+  const keys = new Set<string>();
+  for (const time of times) keys.add(partitionKey(table, time.toISOString()));
+  await ensurePartitionKeys(pool, table, keys);
+}
+
+/** `YYYY-MM-DD` (daily tables) or `YYYY-MM` (monthly) of an ISO time or date. */
+export const partitionKey = (table: PartitionedTable, iso: string) =>
+  iso.slice(0, table.granularity === 'day' ? 10 : 7);
+
+/**
+ * Makes sure the partitions named by `keys` (see partitionKey) exist. Ingest calls this for
+ * every batch: the common case, known partitions, is one string and one set lookup per key.
+ */
+export async function ensurePartitionKeys(pool: pg.Pool, table: PartitionedTable, keys: Iterable<string>) {
   const cache = known(pool);
-  const missing = new Map<string, Partition>();
-  for (const time of times) {
-    const partition = partitionAt(table, DateTime.fromJSDate(time));
-    if (!cache.has(partition.name)) missing.set(partition.name, partition);
-  }
-  for (const partition of missing.values()) {
-    await createPartition(pool, table, partition);
-    cache.add(partition.name);
+  for (const key of keys) {
+    const name = `${table.name}_p${key.replaceAll('-', '')}`;
+    if (cache.has(name)) continue;
+    await createPartition(pool, table, partitionAt(table, DateTime.fromISO(key, { zone: 'utc' })));
+    cache.add(name);
   }
 }
 

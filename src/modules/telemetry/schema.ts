@@ -25,6 +25,7 @@ export const TelemetryReport = builder.prismaNode('TelemetryReport', {
     }),
     status: t.field({ type: JobStatusEnum, resolve: (report) => report.status }),
     requestedAt: t.expose('requestedAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
     periodStart: t.expose('periodStart', {
       type: 'DateTime',
