@@ -13,6 +13,12 @@ export class Access {
     private readonly ancestors: ReadonlyMap<string, readonly string[]>,
   ) {}
 
+  /** Equal for two requests that may see and do exactly the same things. */
+  get fingerprint(): string {
+    const entries = [...this.permissions].map(([id, set]) => `${id}=${[...set].sort().join('+')}`).sort();
+    return `${this.userId}|${entries.join(',')}`;
+  }
+
   get communityIds(): string[] {
     return [...this.permissions.keys()];
   }

@@ -1,9 +1,30 @@
 import { filter, pipe } from 'graphql-yoga';
+import { resolveNodes } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
+import type { Context } from '../../graphql/context.ts';
+import { createLoaders } from '../../graphql/loaders.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
 import { markNotificationsRead, notificationFilter, notificationForDelivery } from './service.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
+
+/**
+ * A request context shared for a few seconds by the subscriptions of the same access, so
+ * that Pothos' per-context loading (and its cache) serves them all with one query.
+ */
+const deliveryContexts = new Map<string, Context>();
+const DELIVERY_CONTEXT_MS = 2000;
+
+function deliveryContext(ctx: Context): Context {
+  const key = ctx.access.fingerprint;
+  let shared = deliveryContexts.get(key);
+  if (!shared) {
+    shared = { ...ctx, loaders: createLoaders(ctx.prisma) };
+    deliveryContexts.set(key, shared);
+    setTimeout(() => deliveryContexts.delete(key), DELIVERY_CONTEXT_MS).unref();
+  }
+  return shared;
+}
 
 export const Notification = builder.prismaNode('Notification', {
   id: { field: 'id' },
@@ -14,9 +35,18 @@ export const Notification = builder.prismaNode('Notification', {
   fields: (t) => ({
     kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind }),
     title: t.exposeString('title'),
-    subject: t.node({
+    subject: t.field({
+      type: builder.nodeInterfaceRef(),
+      nullable: true,
       description: 'What the notification is about (an import job, a report, …), when the viewer may still see it.',
-      id: (n) => (n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : null) as never,
+      resolve: async (n, _, ctx, info) => {
+        if (!n.subjectType || !n.subjectId) return null;
+        // Loaded like node(id), with the viewer's access. When a notification is pushed, the
+        // subscriptions with the same access share one load instead of one each.
+        const context = info.operation.operation === 'subscription' ? deliveryContext(ctx) : ctx;
+        const [node] = await resolveNodes(builder, context, info, [{ typename: n.subjectType, id: n.subjectId }]);
+        return node as never;
+      },
     }),
     read: t.boolean({ resolve: (n) => n.readAt !== null }),
     readAt: t.expose('readAt', { type: 'DateTime', nullable: true }),
