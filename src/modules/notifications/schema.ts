@@ -1,29 +1,30 @@
 import { filter, pipe } from 'graphql-yoga';
 import { resolveNodes } from '@pothos/plugin-relay';
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
-import { createLoaders } from '../../graphql/loaders.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
 import { markNotificationsRead, notificationFilter, notificationForDelivery } from './service.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
 
 /**
- * A request context shared for a few seconds by the subscriptions of the same access, so
- * that Pothos' per-context loading (and its cache) serves them all with one query.
+ * A pushed notification's subject, loaded once per process for all the subscriptions with
+ * the same access (a user's many open widgets) rather than once each: they all ask in the
+ * same moment, so the first load is shared for a few seconds.
  */
-const deliveryContexts = new Map<string, Context>();
-const DELIVERY_CONTEXT_MS = 2000;
+const deliveredSubjects = new Map<string, Promise<unknown>>();
+const DELIVERY_SHARE_MS = 2000;
 
-function deliveryContext(ctx: Context): Context {
-  const key = ctx.access.fingerprint;
-  let shared = deliveryContexts.get(key);
-  if (!shared) {
-    shared = { ...ctx, loaders: createLoaders(ctx.prisma) };
-    deliveryContexts.set(key, shared);
-    setTimeout(() => deliveryContexts.delete(key), DELIVERY_CONTEXT_MS).unref();
+function deliveredSubject(ctx: Context, info: GraphQLResolveInfo, typename: string, id: string): Promise<unknown> {
+  const key = `${ctx.access.fingerprint} ${typename}:${id}`;
+  let loading = deliveredSubjects.get(key);
+  if (!loading) {
+    loading = resolveNodes(builder, ctx, info, [{ typename, id }]).then(([node]) => node);
+    deliveredSubjects.set(key, loading);
+    setTimeout(() => deliveredSubjects.delete(key), DELIVERY_SHARE_MS).unref();
   }
-  return shared;
+  return loading;
 }
 
 export const Notification = builder.prismaNode('Notification', {
@@ -41,10 +42,11 @@ export const Notification = builder.prismaNode('Notification', {
       description: 'What the notification is about (an import job, a report, …), when the viewer may still see it.',
       resolve: async (n, _, ctx, info) => {
         if (!n.subjectType || !n.subjectId) return null;
-        // Loaded like node(id), with the viewer's access. When a notification is pushed, the
-        // subscriptions with the same access share one load instead of one each.
-        const context = info.operation.operation === 'subscription' ? deliveryContext(ctx) : ctx;
-        const [node] = await resolveNodes(builder, context, info, [{ typename: n.subjectType, id: n.subjectId }]);
+        // Loaded like node(id), with the viewer's access.
+        if (info.operation.operation === 'subscription') {
+          return (await deliveredSubject(ctx, info, n.subjectType, n.subjectId)) as never;
+        }
+        const [node] = await resolveNodes(builder, ctx, info, [{ typename: n.subjectType, id: n.subjectId }]);
         return node as never;
       },
     }),
