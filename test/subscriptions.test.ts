@@ -19,8 +19,11 @@ import WebSocket from 'ws';
 import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
 import {
+  createCollection,
   createTenant,
+  createUser,
   daysAgo,
+  expectMember,
   fromGlobalId,
   generateReport,
   importText,
@@ -593,5 +596,264 @@ describe('telemetry reports', () => {
     } finally {
       published.mockRestore();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Detection: alerts raised by events sent here, retrohunts run by the jobs of another process.
+
+const AlertCreated = graphql(`
+  subscription AlertCreated($collectionId: ID) {
+    alertCreated(collectionId: $collectionId) {
+      id
+      value
+      field
+      community {
+        id
+      }
+      collection {
+        id
+      }
+    }
+  }
+`);
+
+const RetrohuntUpdated = graphql(`
+  subscription RetrohuntUpdated($id: ID!) {
+    retrohuntUpdated(id: $id) {
+      id
+      trigger
+      status
+      rangeStart
+      rangeEnd
+      scannedUntil
+      matches
+      alertsCreated
+    }
+  }
+`);
+
+const SubscriptionsCreateRule = graphql(`
+  mutation SubscriptionsCreateRule($input: CreateDetectionRuleInput!) {
+    createDetectionRule(input: $input) {
+      __typename
+      ... on CreateDetectionRuleSuccess {
+        detectionRule {
+          id
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const SubscriptionsUpdateRule = graphql(`
+  mutation SubscriptionsUpdateRule($input: UpdateDetectionRuleInput!) {
+    updateDetectionRule(input: $input) {
+      __typename
+      ... on UpdateDetectionRuleSuccess {
+        detectionRule {
+          id
+          latestRetrohunt {
+            id
+          }
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+/** A collection with a rule (made with it) watching `values` (IPs), valid for a day already. */
+async function watched(client: Client, communityId: string, values: string[], availableForSubCommunities = false) {
+  const collection = await createCollection(client, {
+    communityId,
+    name: unique('watched'),
+    availableForSubCommunities,
+    createDetectionRule: true,
+  });
+  expect(await importText(client, collection.id, values.join('\n'), { validFrom: daysAgo(1) })).toMatchObject({
+    status: 'SUCCEEDED',
+    created: values.length,
+  });
+  return collection.id;
+}
+
+/** Sends one event with `ip` as the named community's (the client must be allowed to send there). */
+async function sendIp(client: Client, ip: string) {
+  const answer = await sendEvents(client, [{ '@timestamp': new Date().toISOString(), 'destination.ip': ip }]);
+  expect(answer).toMatchObject({ status: 200, accepted: 1 });
+}
+
+/** Probe IPs: each probe event opens a new alert, so a subscriber sees that it is live. */
+const probes = (group: number) =>
+  Array.from({ length: 60 }, (_, i) => `10.${group}.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+
+describe('alertCreated', () => {
+  it("over graphql-ws: a new alert reaches its community's subscribers, not another tenant's nor a sibling's; collectionId filters", async () => {
+    const mssp = await createTenant(app, { children: 2 });
+    const other = await createTenant(app);
+    const [top, one, two] = [mssp.communityId, ...mssp.childIds];
+    const X = '198.51.100.123';
+    const [Y, Z] = ['198.51.100.124', '198.51.100.125'];
+    const shared = await watched(mssp.client, top, [X, Y, ...probes(1), ...probes(2)], true);
+    const second = await watched(mssp.client, top, [Z, ...probes(3)], true);
+    await watched(other.client, other.communityId, [X, ...probes(4)]);
+    const [userOne, userTwo] = [
+      await createUser(app, [{ communityId: mssp.childRawIds[0], role: 'viewer' }]),
+      await createUser(app, [{ communityId: mssp.childRawIds[1], role: 'viewer' }]),
+    ];
+    const as = (community: string) => mssp.client.withCommunities(community);
+    const { url } = await app.http();
+    const subscribers = {
+      one: { feed: connectWsAs(url, userOne).subscribe(AlertCreated, {}), probes: probes(1), sender: as(one) },
+      two: { feed: connectWsAs(url, userTwo).subscribe(AlertCreated, {}), probes: probes(2), sender: as(two) },
+      other: {
+        feed: connectWsAs(url, other.client).subscribe(AlertCreated, {}),
+        probes: probes(4),
+        sender: other.client,
+      },
+      second: {
+        feed: connectWsAs(url, mssp.client).subscribe(AlertCreated, { collectionId: second }),
+        probes: probes(3),
+        sender: as(top),
+      },
+    };
+    // Live once an alert raised after subscribing has arrived (each probe raises a new one).
+    for (const subscriber of Object.values(subscribers)) {
+      let next = 0;
+      await subscriber.feed.primed(() => sendIp(subscriber.sender, subscriber.probes[next++]));
+    }
+
+    // X in client one, then in client two, then in the other tenant (in that order, on one
+    // ordered channel): each subscriber must see its own and nothing before it.
+    await sendIp(as(one), X);
+    await sendIp(as(two), X);
+    await sendIp(other.client, X);
+    // Y (shared collection), then Z (second collection), in the MSSP's own community.
+    await sendIp(as(top), Y);
+    await sendIp(as(top), Z);
+
+    const received = async (name: keyof typeof subscribers, last: string) => {
+      const { results } = await subscribers[name].feed.collect((r) => r.data?.alertCreated.value === last);
+      expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+      return results.map((r) => r.data!.alertCreated);
+    };
+    const forOne = await received('one', X);
+    expect(forOne.at(-1)).toMatchObject({ value: X, field: 'destination.ip', community: { id: one } });
+    expect(forOne.filter((a) => a.community.id !== one)).toEqual([]);
+
+    const forTwo = await received('two', X);
+    expect(forTwo.at(-1)).toMatchObject({ value: X, community: { id: two }, collection: { id: shared } });
+    expect(forTwo.filter((a) => a.community.id !== two)).toEqual([]);
+
+    const forOther = await received('other', X);
+    expect(forOther.at(-1)).toMatchObject({ value: X, community: { id: other.communityId } });
+    expect(forOther.filter((a) => a.community.id !== other.communityId)).toEqual([]);
+
+    const forSecond = await received('second', Z);
+    expect(forSecond.at(-1)).toMatchObject({ value: Z, community: { id: top }, collection: { id: second } });
+    expect(forSecond.filter((a) => a.collection.id !== second)).toEqual([]);
+  });
+});
+
+/**
+ * A retrohunt that stays RUNNING, part-way, until released: stored events on six days, a
+ * disabled rule, and an uncommitted ledger row for the event three days ago, on which the
+ * retrohunt (enabled here, run by another process) waits when it reaches that day.
+ */
+async function heldRetrohunt(tenant: Tenant) {
+  const ip = '198.51.100.130';
+  const collectionId = await newCollection(tenant, unique('hunted'));
+  expect(await importText(tenant.client, collectionId, ip, { validFrom: daysAgo(10) })).toMatchObject({
+    created: 1,
+  });
+  const days = [6, 5, 4, 3, 2, 1];
+  expect(
+    await sendEvents(
+      tenant.client,
+      days.map((d) => ({ '@timestamp': daysAgo(d), 'source.ip': ip })),
+    ),
+  ).toMatchObject({ status: 200, accepted: days.length });
+  const created = await tenant.client.gql(SubscriptionsCreateRule, { input: { collectionId, enabled: false } });
+  const ruleId = expectMember(created.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule.id;
+
+  const { pool } = app.services;
+  // The row to hold, read first: the held transaction itself touches detection_matches only,
+  // so it never queues the partition DDL of ingest (on the event tables) behind it.
+  const { rows } = await pool.query(
+    `SELECT i.id AS indicator_id, o.event_id, o.ts
+       FROM indicators i JOIN event_observables o ON o.community_id = $1::uuid AND o.ts = $2::timestamptz
+      WHERE i.collection_id = $3::uuid`,
+    [tenant.communityRawId, daysAgo(3), fromGlobalId(collectionId).id],
+  );
+  expect(rows).toHaveLength(1);
+  const connection = await pool.connect();
+  let holding = true;
+  const release = async () => {
+    if (!holding) return;
+    holding = false;
+    await connection.query('ROLLBACK');
+    connection.release();
+  };
+  cleanups.push(release);
+  await connection.query('BEGIN');
+  await connection.query(
+    'INSERT INTO detection_matches (rule_id, indicator_id, event_id, ts) VALUES ($1, $2, $3, $4)',
+    [fromGlobalId(ruleId).id, rows[0].indicator_id, rows[0].event_id, rows[0].ts],
+  );
+  const enabled = await tenant.client.gql(SubscriptionsUpdateRule, { input: { id: ruleId, enabled: true } });
+  const rule = expectMember(enabled.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
+  /** Where it waits: the start of the day three days ago. */
+  const heldAt = `${daysAgo(3).slice(0, 10)}T00:00:00.000Z`;
+  return { retrohuntId: rule.latestRetrohunt!.id, heldAt, release };
+}
+
+type RetrohuntState = ResultOf<typeof RetrohuntUpdated>['retrohuntUpdated'];
+
+describe('retrohuntUpdated', () => {
+  it('over graphql-ws and over SSE: the current state first, progress day by day, the end, then completion', async () => {
+    const tenant = await createTenant(app);
+    const { retrohuntId, heldAt, release } = await heldRetrohunt(tenant);
+    const { url } = await app.http();
+    const feeds = {
+      'graphql-ws': connectWsAs(url, tenant.client).subscribe(RetrohuntUpdated, { id: retrohuntId }),
+      SSE: await subscribeSse(url, tenant.client, RetrohuntUpdated, { id: retrohuntId }),
+    };
+    const states: Record<string, RetrohuntState[]> = {};
+    for (const [transport, feed] of Object.entries(feeds)) {
+      // Progress up to the day where it waits: three days scanned, one match each.
+      const { results, completed } = await feed.collect((r) => r.data?.retrohuntUpdated.scannedUntil === heldAt);
+      expect(completed, transport).toBe(false);
+      states[transport] = results.map((r) => r.data!.retrohuntUpdated);
+      expect(['QUEUED', 'RUNNING'], transport).toContain(states[transport][0].status);
+      expect(states[transport].at(-1), transport).toMatchObject({
+        id: retrohuntId,
+        trigger: 'RULE_ENABLED',
+        status: 'RUNNING',
+        matches: 3,
+        alertsCreated: 1,
+      });
+    }
+    await release();
+    for (const [transport, feed] of Object.entries(feeds)) {
+      const { results, completed } = await feed.collect();
+      expect(completed, `${transport} completes by itself`).toBe(true);
+      const all = [...states[transport], ...results.map((r) => r.data!.retrohuntUpdated)];
+      const seen = `${transport}: ${JSON.stringify(all)}`;
+      const last = all.at(-1)!;
+      expect(last, seen).toMatchObject({ status: 'SUCCEEDED', matches: 6, alertsCreated: 1 });
+      expect(last.scannedUntil, seen).toBe(last.rangeEnd);
+      expect(
+        all.slice(0, -1).map((s) => s.status),
+        seen,
+      ).not.toContain('SUCCEEDED');
+      const progress = all.map((s) => (s.scannedUntil ? new Date(s.scannedUntil).getTime() : 0));
+      expect(progress, `scannedUntil never goes back; ${seen}`).toEqual([...progress].sort((a, b) => a - b));
+    }
+    // A subscriber to an ended retrohunt gets it once, then the end.
+    const late = await connectWsAs(url, tenant.client).subscribe(RetrohuntUpdated, { id: retrohuntId }).collect();
+    expect(late.completed).toBe(true);
+    expect(late.results.map((r) => r.data?.retrohuntUpdated.status)).toEqual(['SUCCEEDED']);
   });
 });

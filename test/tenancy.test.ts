@@ -1317,3 +1317,420 @@ describe('telemetry reports', () => {
     );
   });
 });
+
+// ---------------------------------------------------------------------------------------
+// Detection: rules, retrohunts and alerts follow the same rules, on every path.
+
+graphql(`
+  fragment TenancyDetectionFields on Node {
+    __typename
+    id
+    ... on DetectionRule {
+      name
+      enabled
+      collection {
+        id
+      }
+    }
+    ... on Retrohunt {
+      jobStatus: status
+      matches
+      rule {
+        id
+      }
+    }
+    ... on Alert {
+      field
+      value
+      count
+      status
+      community {
+        id
+      }
+    }
+  }
+`);
+
+const DetectionNode = graphql(`
+  query TenancyDetectionNode($id: ID!) {
+    node(id: $id) {
+      ...TenancyDetectionFields
+    }
+  }
+`);
+
+const DetectionNodes = graphql(`
+  query TenancyDetectionNodes($ids: [ID!]!) {
+    nodes(ids: $ids) {
+      ...TenancyDetectionFields
+    }
+  }
+`);
+
+const DetectionAlerts = graphql(`
+  query TenancyAlerts($collectionId: ID, $ruleId: ID) {
+    alerts(first: 100, collectionId: $collectionId, ruleId: $ruleId) {
+      totalCount
+      edges {
+        node {
+          id
+          value
+          community {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
+
+const CreateDetectionRule = graphql(`
+  mutation TenancyCreateDetectionRule($input: CreateDetectionRuleInput!) {
+    createDetectionRule(input: $input) {
+      __typename
+      ... on CreateDetectionRuleSuccess {
+        detectionRule {
+          id
+          latestRetrohunt {
+            id
+          }
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const UpdateDetectionRule = graphql(`
+  mutation TenancyUpdateDetectionRule($input: UpdateDetectionRuleInput!) {
+    updateDetectionRule(input: $input) {
+      __typename
+      ... on UpdateDetectionRuleSuccess {
+        detectionRule {
+          id
+          enabled
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const UpdateAlertStatus = graphql(`
+  mutation TenancyUpdateAlertStatus($input: UpdateAlertStatusInput!) {
+    updateAlertStatus(input: $input) {
+      __typename
+      ... on UpdateAlertStatusSuccess {
+        alert {
+          id
+          status
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const RetrohuntUpdated = graphql(`
+  subscription TenancyRetrohuntUpdated($id: ID!) {
+    retrohuntUpdated(id: $id) {
+      id
+      status
+      matches
+      rule {
+        id
+      }
+    }
+  }
+`);
+
+/** The observable every detection tenant watches and sees: isolation must hold by owner, not by value. */
+const WATCHED_IP = '198.51.100.99';
+
+/** Creates a rule (which must succeed) and waits for its retrohunt to end; answers both ids. */
+async function ruleWithRetrohunt(client: Client, collectionId: string) {
+  const created = await client.gql(CreateDetectionRule, { input: { collectionId } });
+  const rule = expectMember(created.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule;
+  const retrohuntId = rule.latestRetrohunt!.id;
+  await waitFor(
+    async () => {
+      const { node } = await client.gql(DetectionNode, { id: retrohuntId });
+      return node && 'matches' in node && (node.jobStatus === 'SUCCEEDED' || node.jobStatus === 'FAILED');
+    },
+    { what: `retrohunt ${retrohuntId}` },
+  );
+  return { ruleId: rule.id, retrohuntId };
+}
+
+/** A tenant whose rule's retrohunt found WATCHED_IP in an event stored before the rule: one alert. */
+async function detectionTenant() {
+  const tenant = await createTenant(app);
+  const collection = await createCollection(tenant.client, { communityId: tenant.communityId, name: unique('watch') });
+  await importText(tenant.client, collection.id, WATCHED_IP, { validFrom: daysAgo(5) });
+  expect(await sendEvents(tenant.client, [{ '@timestamp': daysAgo(1), 'destination.ip': WATCHED_IP }])).toMatchObject({
+    accepted: 1,
+  });
+  const { ruleId, retrohuntId } = await ruleWithRetrohunt(tenant.client, collection.id);
+  const { alerts } = await tenant.client.gql(DetectionAlerts, {});
+  expect(alerts.totalCount).toBe(1);
+  const alertId = alerts.edges[0].node.id;
+  const ids = [collection.id, ruleId, retrohuntId, alertId];
+  return {
+    ...tenant,
+    collectionId: collection.id,
+    ruleId,
+    retrohuntId,
+    alertId,
+    /** Everything of this tenant's detection a leak would show. */
+    traces: [...ids, ...ids.map((id) => fromGlobalId(id).id!), collection.name],
+  };
+}
+type DetectionTenant = Awaited<ReturnType<typeof detectionTenant>>;
+
+/** Detection rows of the tenant's communities, as stored: compared before and after another's attempts. */
+async function storedDetection(tenant: Tenant) {
+  const communityId = { in: [tenant.communityRawId, ...tenant.childRawIds] };
+  const [rules, retrohunts, alerts] = await Promise.all([
+    prisma.detectionRule.findMany({ where: { collection: { communityId } }, orderBy: { id: 'asc' } }),
+    prisma.retrohunt.findMany({ where: { rule: { collection: { communityId } } }, orderBy: { id: 'asc' } }),
+    prisma.alert.findMany({ where: { communityId }, orderBy: { id: 'asc' } }),
+  ]);
+  return { rules, retrohunts, alerts };
+}
+
+const noTraceOf = (body: string, of: { traces: string[] }) => {
+  for (const trace of of.traces) expect(body, `the answer mentions "${trace}"`).not.toContain(trace);
+};
+
+const DETECTION_NODES = [
+  { type: 'DetectionRule', of: (t: DetectionTenant) => t.ruleId },
+  { type: 'Retrohunt', of: (t: DetectionTenant) => t.retrohuntId },
+  { type: 'Alert', of: (t: DetectionTenant) => t.alertId },
+];
+
+interface DetectionMutation {
+  name: string;
+  type: string;
+  id: (t: DetectionTenant) => string;
+  run: (client: Client, id: string) => Promise<RawAnswer<unknown>>;
+  outsider: Record<string, unknown>;
+  owner: string;
+}
+
+const DETECTION_MUTATIONS: DetectionMutation[] = [
+  {
+    name: 'createDetectionRule(collectionId)',
+    type: 'Collection',
+    id: (t) => t.collectionId,
+    run: (client, collectionId) => ask(client, CreateDetectionRule, { input: { collectionId, name: 'planted' } }),
+    outsider: NOT_FOUND('Collection'),
+    owner: 'CreateDetectionRuleSuccess',
+  },
+  {
+    name: 'updateDetectionRule(id)',
+    type: 'DetectionRule',
+    id: (t) => t.ruleId,
+    run: (client, id) => ask(client, UpdateDetectionRule, { input: { id, name: 'hijacked', enabled: false } }),
+    outsider: NOT_FOUND('DetectionRule'),
+    owner: 'UpdateDetectionRuleSuccess',
+  },
+  {
+    name: 'updateAlertStatus(id)',
+    type: 'Alert',
+    id: (t) => t.alertId,
+    run: (client, id) => ask(client, UpdateAlertStatus, { input: { id, status: 'CLOSED' } }),
+    outsider: NOT_FOUND('Alert'),
+    owner: 'UpdateAlertStatusSuccess',
+  },
+];
+
+describe('detection', () => {
+  it.each(DETECTION_NODES)(
+    "node(id) of another tenant's $type answers exactly like a random $type id",
+    async ({ type, of }) => {
+      const [a, b] = await Promise.all([detectionTenant(), detectionTenant()]);
+      expect((await b.client.gql(DetectionNode, { id: of(b) })).node).toMatchObject({ __typename: type, id: of(b) });
+      expect((await a.client.gql(DetectionNode, { id: of(a) })).node).toMatchObject({ __typename: type, id: of(a) });
+
+      const foreign = await ask(a.client, DetectionNode, { id: of(b) });
+      expect(foreign).toEqual(await ask(a.client, DetectionNode, { id: randomId(type) }));
+      expect(foreign.body).toBe('{"data":{"node":null}}');
+    },
+  );
+
+  it("nodes(ids) leaves another tenant's rules, retrohunts and alerts out, exactly like random ids", async () => {
+    const [a, b] = await Promise.all([detectionTenant(), detectionTenant()]);
+    const own = DETECTION_NODES.map(({ of }) => of(a));
+    const foreign = await ask(a.client, DetectionNodes, { ids: [...DETECTION_NODES.map(({ of }) => of(b)), ...own] });
+    const missing = await ask(a.client, DetectionNodes, {
+      ids: [...DETECTION_NODES.map(({ type }) => randomId(type)), ...own],
+    });
+    expect(foreign).toEqual(missing);
+    expect(foreign.json.data?.nodes.map((n) => n?.__typename ?? null)).toEqual([
+      null,
+      null,
+      null,
+      'DetectionRule',
+      'Retrohunt',
+      'Alert',
+    ]);
+    noTraceOf(foreign.body, b);
+  });
+
+  it.each(DETECTION_MUTATIONS)(
+    "$name with another tenant's id answers like a random id and changes nothing",
+    async (m) => {
+      const [a, b] = await Promise.all([detectionTenant(), detectionTenant()]);
+      const before = await storedDetection(b);
+      const foreign = await m.run(a.client, m.id(b));
+      expect(foreign).toEqual(await m.run(a.client, randomId(m.type)));
+      expect(foreign.json.errors).toBeUndefined();
+      expect(payloadOf(foreign)).toMatchObject(m.outsider);
+      noTraceOf(foreign.body, b);
+      expect(await storedDetection(b)).toEqual(before);
+      expect(payloadOf(await m.run(b.client, m.id(b)))).toMatchObject({ __typename: m.owner });
+    },
+  );
+
+  it("the alerts connection never lists another tenant's alerts, whatever the filter", async () => {
+    const [a, b] = await Promise.all([detectionTenant(), detectionTenant()]);
+    const all = await ask(a.client, DetectionAlerts, {});
+    expect(all.json.data?.alerts).toEqual({
+      totalCount: 1,
+      edges: [{ node: { id: a.alertId, value: WATCHED_IP, community: { id: a.communityId } } }],
+    });
+    noTraceOf(all.body, b);
+    const byCollection = await ask(a.client, DetectionAlerts, { collectionId: b.collectionId });
+    expect(byCollection).toEqual(await ask(a.client, DetectionAlerts, { collectionId: randomId('Collection') }));
+    expect(byCollection.json.data?.alerts.totalCount).toBe(0);
+    const byRule = await ask(a.client, DetectionAlerts, { ruleId: b.ruleId });
+    expect(byRule).toEqual(await ask(a.client, DetectionAlerts, { ruleId: randomId('DetectionRule') }));
+    expect(byRule.json.data?.alerts.totalCount).toBe(0);
+  });
+
+  it("a sub-community sees its own alerts of the MSSP's shared rule, never its sibling's", async () => {
+    const { mssp, collections, clientUser } = await msspTree();
+    const sibling = await createUser(app, [{ communityId: mssp.childRawIds[1], role: 'admin' }]);
+    await importText(mssp.client, collections.shared, WATCHED_IP, { validFrom: daysAgo(5) });
+    const { ruleId } = await ruleWithRetrohunt(mssp.client, collections.shared);
+    // Client one's own collection and rule, which its sibling cannot see either.
+    await importText(clientUser, collections.own, WATCHED_IP, { validFrom: daysAgo(5) });
+    const own = await ruleWithRetrohunt(clientUser, collections.own);
+    const [one, two] = mssp.childIds;
+    for (const community of [one, two]) {
+      await sendEvents(mssp.client.withCommunities(community), [{ '@timestamp': daysAgo(1), 'source.ip': WATCHED_IP }]);
+    }
+    const alertsOf = async (client: Client) => (await client.gql(DetectionAlerts, {})).alerts.edges.map((e) => e.node);
+    const all = await alertsOf(mssp.client);
+    expect(all).toHaveLength(3);
+    const alertOf = (community: string) => all.find((x) => x.community.id === community && x.value === WATCHED_IP)!;
+
+    const mine = await alertsOf(clientUser);
+    expect(mine.map((x) => x.community.id)).toEqual([one, one]);
+    const theirs = await alertsOf(sibling);
+    expect(theirs.map((x) => x.community.id)).toEqual([two]);
+    const siblingAlert = theirs[0].id;
+    expect(mine.map((x) => x.id)).not.toContain(siblingAlert);
+    expect(alertOf(two).id).toBe(siblingAlert);
+
+    for (const [id, type] of [
+      [siblingAlert, 'Alert'],
+      [own.ruleId, 'DetectionRule'],
+      [own.retrohuntId, 'Retrohunt'],
+    ] as const) {
+      const viewer = id === siblingAlert ? clientUser : sibling;
+      expect(await ask(viewer, DetectionNode, { id })).toEqual(
+        await ask(viewer, DetectionNode, { id: randomId(type) }),
+      );
+    }
+    const close = (client: Client, id: string) => ask(client, UpdateAlertStatus, { input: { id, status: 'CLOSED' } });
+    expect(await close(clientUser, siblingAlert)).toEqual(await close(clientUser, randomId('Alert')));
+    expect(payloadOf(await close(clientUser, siblingAlert))).toMatchObject(NOT_FOUND('Alert'));
+    expect(await prisma.alert.findUniqueOrThrow({ where: { id: fromGlobalId(siblingAlert).id } })).toMatchObject({
+      status: 'OPEN',
+    });
+    // Filtering on the shared collection or its rule does not widen the view.
+    for (const filter of [{ collectionId: collections.shared }, { ruleId }]) {
+      const seen = await clientUser.gql(DetectionAlerts, filter);
+      expect(seen.alerts.edges.map((e) => e.node.community.id)).toEqual([one]);
+    }
+  });
+
+  it("a sub-community sees the MSSP's shared rule but not its retrohunts, which count every community's events", async () => {
+    const { mssp, collections, clientUser } = await msspTree();
+    await importText(mssp.client, collections.shared, WATCHED_IP, { validFrom: daysAgo(5) });
+    // Events of the sibling (and of the MSSP itself) that the retrohunt will count.
+    for (const community of [mssp.communityId, mssp.childIds[1]]) {
+      await sendEvents(mssp.client.withCommunities(community), [{ '@timestamp': daysAgo(1), 'source.ip': WATCHED_IP }]);
+    }
+    const { ruleId, retrohuntId } = await ruleWithRetrohunt(mssp.client, collections.shared);
+    const RuleRetrohunts = graphql(`
+      query TenancyRuleRetrohunts($id: ID!) {
+        node(id: $id) {
+          ... on DetectionRule {
+            id
+            latestRetrohunt {
+              id
+              matches
+            }
+            retrohunts(first: 10) {
+              totalCount
+              edges {
+                node {
+                  id
+                  matches
+                }
+              }
+            }
+          }
+        }
+      }
+    `);
+    const owner = await mssp.client.gql(RuleRetrohunts, { id: ruleId });
+    expect(owner.node).toMatchObject({
+      latestRetrohunt: { id: retrohuntId, matches: 2 },
+      retrohunts: { totalCount: 1 },
+    });
+
+    const below = await ask(clientUser, RuleRetrohunts, { id: ruleId });
+    expect(below.json.data?.node).toEqual({
+      id: ruleId,
+      latestRetrohunt: null,
+      retrohunts: { totalCount: 0, edges: [] },
+    });
+    const missing = randomId('Retrohunt');
+    expect(await ask(clientUser, DetectionNode, { id: retrohuntId })).toEqual(
+      await ask(clientUser, DetectionNode, { id: missing }),
+    );
+    expect(await subscribeSse(clientUser, RetrohuntUpdated, { id: retrohuntId })).toEqual(
+      await subscribeSse(clientUser, RetrohuntUpdated, { id: missing }),
+    );
+    // The same for the MSSP's own user acting as the client.
+    const asClient = { ...bearer(mssp.client), 'x-community-ids': mssp.childIds[0] };
+    expect(await post(asClient, DetectionNode, { id: retrohuntId })).toEqual(
+      await post(asClient, DetectionNode, { id: missing }),
+    );
+  });
+
+  it("retrohuntUpdated with another tenant's retrohunt fails like a random id, over SSE and graphql-ws", async () => {
+    const [a, b] = await Promise.all([detectionTenant(), detectionTenant()]);
+    const missing = randomId('Retrohunt');
+    const notFound = [
+      { errors: [expect.objectContaining({ message: 'Retrohunt not found', extensions: { code: 'NOT_FOUND' } })] },
+    ];
+    const foreignSse = await subscribeSse(a.client, RetrohuntUpdated, { id: b.retrohuntId });
+    expect(foreignSse).toEqual(await subscribeSse(a.client, RetrohuntUpdated, { id: missing }));
+    expect(foreignSse.events).toEqual(notFound);
+
+    const ws = await openWs(bearer(a.client));
+    const foreignWs = await subscribeWs(ws, RetrohuntUpdated, { id: b.retrohuntId });
+    expect(foreignWs).toEqual(await subscribeWs(ws, RetrohuntUpdated, { id: missing }));
+    expect(foreignWs).toEqual(notFound);
+    noTraceOf(JSON.stringify([foreignSse, foreignWs]), b);
+
+    // Its owner follows it: the ended retrohunt once, then the stream completes.
+    expect((await subscribeSse(b.client, RetrohuntUpdated, { id: b.retrohuntId })).events).toEqual([
+      { data: { retrohuntUpdated: { id: b.retrohuntId, status: 'SUCCEEDED', matches: 1, rule: { id: b.ruleId } } } },
+    ]);
+  });
+});
