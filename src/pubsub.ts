@@ -39,11 +39,18 @@ class PostgresEventTarget extends EventTarget {
     });
   }
 
+  /** NOTIFYs go one at a time: they share the listener's single connection. */
+  private sending: Promise<void> = Promise.resolve();
+
   override dispatchEvent(event: Event): boolean {
     const wire: WireEvent = { type: event.type, detail: (event as CustomEvent).detail };
-    this.subscriber.notify(CHANNEL, wire).catch(() => {
-      // The listener reconnects by itself; a lost event only delays a push (see above).
-    });
+    this.sending = this.sending
+      .then(async () => {
+        await this.subscriber.notify(CHANNEL, wire);
+      })
+      .catch(() => {
+        // The listener reconnects by itself; a lost event only delays a push (see above).
+      });
     return true;
   }
 }

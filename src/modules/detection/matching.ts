@@ -8,8 +8,28 @@
 // only new rows count on alerts, so a retrohunt over events that live detection already
 // saw (or a second retrohunt) never counts an event twice.
 import type pg from 'pg';
+import type { Db } from '../../db/prisma.ts';
 import type { ObservableType } from '../indicators/observable.ts';
 import { LOCKHEED_MARTIN, MITRE_ATTACK } from '../threats/kill-chain.ts';
+
+/**
+ * Event batches hold this lock (shared) while they store and match; a change that new
+ * batches must see at once (a rule enabled, indicators added, a revoke) takes it
+ * exclusively before it commits. So no batch that began before the change can commit
+ * after it: once the change has answered, every batch still to come sees it, and a
+ * retrohunt queued with it finds every event stored before it.
+ */
+const DETECTION_LOCK = 72_707_370;
+
+/** In an event batch's transaction, first. */
+export async function holdDetectionShared(client: pg.PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock_shared($1)', [DETECTION_LOCK]);
+}
+
+/** In the transaction of a change detection must see from now on: waits for the batches in flight. */
+export async function awaitBatchesInFlight(tx: { $queryRaw: Db['$queryRaw'] }): Promise<void> {
+  await tx.$queryRaw`SELECT 1 AS held FROM pg_advisory_xact_lock(${DETECTION_LOCK}::bigint)`;
+}
 
 /** An IP indicator in the command-and-control phase matches `destination.ip` only. */
 export const C2_PHASES = [`${LOCKHEED_MARTIN}:command-and-control`, `${MITRE_ATTACK}:command-and-control`];

@@ -15,7 +15,7 @@ import {
 import type { Access } from '../communities/access.ts';
 import { communityAndDescendants } from '../communities/service.ts';
 import { alertFilter, publishNewAlerts } from './alerts.ts';
-import { detectInStoredEvents, RETROHUNT_MARGIN_DAYS } from './matching.ts';
+import { awaitBatchesInFlight, detectInStoredEvents, RETROHUNT_MARGIN_DAYS } from './matching.ts';
 
 type DetectionContext = RequestContext & Pick<Services, 'boss'>;
 
@@ -39,6 +39,7 @@ async function queueRetrohunt(
   trigger: RetrohuntTrigger,
   indicatorsSince: Date | null = null,
 ): Promise<Retrohunt> {
+  await awaitBatchesInFlight(tx);
   const retrohunt = await tx.retrohunt.create({ data: { ruleId, trigger, indicatorsSince } });
   const data: RetrohuntJobData = { retrohuntId: retrohunt.id };
   await boss.send(Queue.retrohunt, data, { db: fromPrisma(tx) });
@@ -86,6 +87,8 @@ export async function updateDetectionRule(ctx: DetectionContext, input: UpdateRu
   const name = input.name == null ? undefined : cleanName(input.name);
   try {
     return await ctx.prisma.$transaction(async (tx) => {
+      // A disabled rule matches nothing from the next event batch on.
+      await awaitBatchesInFlight(tx);
       // The row lock makes "was it disabled?" and the change one step under concurrent toggles.
       await tx.$queryRaw`SELECT 1 FROM detection_rules WHERE id = ${rule.id}::uuid FOR UPDATE`;
       const before = await tx.detectionRule.findUniqueOrThrow({ where: { id: rule.id } });
@@ -104,17 +107,17 @@ export async function updateDetectionRule(ctx: DetectionContext, input: UpdateRu
 
 /**
  * After an import added indicators: each enabled rule of the collection scans the stored
- * events for the indicators created since the import was requested.
+ * events for the indicators created since the import was requested. Runs in the
+ * transaction that ends the import, so a crash cannot end one without the other.
  */
 export async function queueRetrohuntsForNewIndicators(
-  services: Pick<Services, 'prisma' | 'boss'>,
+  tx: Db,
+  boss: Services['boss'],
   collectionId: string,
   since: Date,
 ): Promise<void> {
-  await services.prisma.$transaction(async (tx) => {
-    const rules = await tx.detectionRule.findMany({ where: { collectionId, enabled: true }, select: { id: true } });
-    for (const rule of rules) await queueRetrohunt(tx as Db, services.boss, rule.id, 'INDICATORS_ADDED', since);
-  });
+  const rules = await tx.detectionRule.findMany({ where: { collectionId, enabled: true }, select: { id: true } });
+  for (const rule of rules) await queueRetrohunt(tx, boss, rule.id, 'INDICATORS_ADDED', since);
 }
 
 // ---- running a retrohunt

@@ -5,6 +5,7 @@ import { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Services } from '../../services.ts';
 import { parseObservable } from '../indicators/observable.ts';
 import type { IndicatorProperties } from '../indicators/properties.ts';
+import type { Db } from '../../db/prisma.ts';
 import { queueRetrohuntsForNewIndicators } from '../detection/service.ts';
 import { notify } from '../notifications/service.ts';
 import { writeBatch, type ParsedRow, type RowError } from './batch-writer.ts';
@@ -121,13 +122,16 @@ export async function runImportJob(services: ImportServices, importJobId: string
   }
   if (index > batchStart) await flush();
 
-  const [done] = await prisma.importJob.updateManyAndReturn({
-    where: { id: job.id, status: 'RUNNING' },
-    data: { status: 'SUCCEEDED', finishedAt: new Date(), total: index, sourceId: null },
+  const done = await prisma.$transaction(async (tx) => {
+    const [ended] = await tx.importJob.updateManyAndReturn({
+      where: { id: job.id, status: 'RUNNING' },
+      data: { status: 'SUCCEEDED', finishedAt: new Date(), total: index, sourceId: null },
+    });
+    if (ended?.created) await queueRetrohuntsForNewIndicators(tx as Db, services.boss, job.collectionId, job.createdAt);
+    return ended;
   });
   // Another attempt of this job ended it first, and told the user.
   if (!done) return;
-  if (done.created > 0) await queueRetrohuntsForNewIndicators(services, job.collectionId, job.createdAt);
   // A text is only needed by this job; uploaded files stay until they expire (re-import).
   if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.sourceId } }).catch(() => {});
   publishProgress(services, job.id);
@@ -142,18 +146,19 @@ export async function runImportJob(services: ImportServices, importJobId: string
 
 /** Called once an import has no retries left: the user learns why. */
 export async function failImportJob(services: ImportServices, importJobId: string, reason: string): Promise<void> {
-  const { count } = await services.prisma.importJob.updateMany({
-    where: { id: importJobId, status: { in: ['QUEUED', 'RUNNING'] } },
-    data: { status: 'FAILED', finishedAt: new Date(), failureMessage: reason.slice(0, 1000) },
+  const job = await services.prisma.$transaction(async (tx) => {
+    const [failed] = await tx.importJob.updateManyAndReturn({
+      where: { id: importJobId, status: { in: ['QUEUED', 'RUNNING'] } },
+      data: { status: 'FAILED', finishedAt: new Date(), failureMessage: reason.slice(0, 1000) },
+      include: { collection: { select: { communityId: true, name: true } } },
+    });
+    // The batches committed before the failure are in the collection: detection looks back for them too.
+    if (failed?.created)
+      await queueRetrohuntsForNewIndicators(tx as Db, services.boss, failed.collectionId, failed.createdAt);
+    return failed;
   });
-  if (!count) return;
-  const job = await services.prisma.importJob.findUniqueOrThrow({
-    where: { id: importJobId },
-    include: { collection: { select: { communityId: true, name: true } } },
-  });
+  if (!job) return;
   publishProgress(services, job.id);
-  // The batches committed before the failure are in the collection: detection looks back for them too.
-  if (job.created > 0) await queueRetrohuntsForNewIndicators(services, job.collectionId, job.createdAt);
   await notify(services, {
     userId: job.requestedById,
     communityId: job.collection.communityId,

@@ -1,4 +1,5 @@
 // Indicators: listing, edits and revocation. Imports write through src/modules/imports.
+import { awaitBatchesInFlight } from '../detection/matching.ts';
 import type { Indicator, Prisma } from '../../generated/prisma/client.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
@@ -76,9 +77,10 @@ export async function updateIndicator(
   const problem = checkValidity(validFrom, validUntil);
   if (problem)
     throw new ValidationError(properties.validUntil !== undefined ? 'input.validUntil' : 'input.validFrom', problem);
-  return ctx.prisma.indicator.update({
-    where: { id: indicator.id },
-    data: { ...properties, updatedAt: new Date() },
+  // Detection sees the new validity from the next event batch on (see awaitBatchesInFlight).
+  return ctx.prisma.$transaction(async (tx) => {
+    await awaitBatchesInFlight(tx);
+    return tx.indicator.update({ where: { id: indicator.id }, data: { ...properties, updatedAt: new Date() } });
   });
 }
 
@@ -86,9 +88,13 @@ export async function updateIndicator(
 export async function revokeIndicator(ctx: RequestContext, id: string): Promise<Indicator> {
   const indicator = await findManageableIndicator(ctx, id);
   if (indicator.revokedAt) return indicator;
-  const [revoked] = await ctx.prisma.indicator.updateManyAndReturn({
-    where: { id: indicator.id, revokedAt: null },
-    data: { revokedAt: new Date(), revokedById: ctx.viewer.userId, updatedAt: new Date() },
+  // Once this answers, no event batch can still match the indicator (see awaitBatchesInFlight).
+  const [revoked] = await ctx.prisma.$transaction(async (tx) => {
+    await awaitBatchesInFlight(tx);
+    return tx.indicator.updateManyAndReturn({
+      where: { id: indicator.id, revokedAt: null },
+      data: { revokedAt: new Date(), revokedById: ctx.viewer.userId, updatedAt: new Date() },
+    });
   });
   return revoked ?? ctx.prisma.indicator.findUniqueOrThrow({ where: { id: indicator.id } });
 }

@@ -6,7 +6,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { v7 as uuidv7 } from 'uuid';
-import { detectInBatch, type AlertChange, type EventObservableRow } from '../detection/matching.ts';
+import {
+  detectInBatch,
+  holdDetectionShared,
+  type AlertChange,
+  type EventObservableRow,
+} from '../detection/matching.ts';
 import type { ObservableType } from '../indicators/observable.ts';
 import type { ParsedEvent } from './ecs.ts';
 import { ensurePartitionKeys, EVENT_OBSERVABLES, EVENTS, partitionKey, SIGHTINGS } from './partitions.ts';
@@ -110,6 +115,7 @@ export async function storeEvents(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await holdDetectionShared(client);
     await copyRows(client, 'COPY events (id, community_id, ts, document) FROM STDIN', eventRows);
     await copyRows(
       client,
