@@ -10,10 +10,14 @@ export const Queue = {
   importSourceCleanup: 'import-source-cleanup',
   /** Builds one telemetry report. */
   telemetryReport: 'telemetry-report',
+  /** Reports whose retries are exhausted or whose worker kept dying: marked failed, requester notified. */
+  telemetryReportDead: 'telemetry-report-dead',
   /** Hourly: makes the coming days' partitions, drops the expired ones. */
   telemetryMaintenance: 'telemetry-maintenance',
   /** Scans stored events for one rule. */
   retrohunt: 'retrohunt',
+  /** Retrohunts whose retries are exhausted or whose worker kept dying: marked failed. */
+  retrohuntDead: 'retrohunt-dead',
 } as const;
 
 export interface ImportJobData {
@@ -42,21 +46,25 @@ export async function createQueues(boss: PgBoss): Promise<void> {
     notify: true,
   });
   await boss.createQueue(Queue.importSourceCleanup, { retryLimit: 1 });
-  // A report is one statement: a retry starts it over, so a short heartbeat is enough.
+  // A report is one statement: a retry starts it over.
+  await boss.createQueue(Queue.telemetryReportDead, { retryLimit: 5, retryDelay: 5 });
   await boss.createQueue(Queue.telemetryReport, {
     retryLimit: 2,
     retryDelay: 2,
     heartbeatSeconds: 30,
     expireInSeconds: 3600,
+    deadLetter: Queue.telemetryReportDead,
     notify: true,
   });
   await boss.createQueue(Queue.telemetryMaintenance, { retryLimit: 1 });
   // Each scanned day commits its progress: a retry resumes after the last one.
+  await boss.createQueue(Queue.retrohuntDead, { retryLimit: 5, retryDelay: 5 });
   await boss.createQueue(Queue.retrohunt, {
     retryLimit: 3,
     retryDelay: 2,
     heartbeatSeconds: 30,
     expireInSeconds: 6 * 3600,
+    deadLetter: Queue.retrohuntDead,
     notify: true,
   });
 }

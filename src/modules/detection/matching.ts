@@ -9,7 +9,7 @@
 // saw (or a second retrohunt) never counts an event twice.
 import type pg from 'pg';
 import type { Db } from '../../db/prisma.ts';
-import type { ObservableType } from '../indicators/observable.ts';
+import { HASH_ALGORITHM_SPECS, type ObservableType } from '../indicators/observable.ts';
 import { LOCKHEED_MARTIN, MITRE_ATTACK } from '../threats/kill-chain.ts';
 
 /**
@@ -37,12 +37,14 @@ export const C2_ONLY_FIELD = 'destination.ip';
 /** Retrohunts look this far around an indicator's validity (IOCs are published after the fact). */
 export const RETROHUNT_MARGIN_DAYS = 5;
 
-/** Hash columns of FILE indicators, by hash length; the strongest hash is also `value`. */
-const HASH_COLUMNS = [
-  { column: 'md5', length: 32 },
-  { column: 'sha1', length: 40 },
-  { column: 'sha256', length: 64 },
-];
+/**
+ * Hash columns of FILE indicators, by hash length. SHA-512 needs none: the strongest hash
+ * is also `value`, and nothing is stronger than SHA-512.
+ */
+const HASH_COLUMNS = HASH_ALGORITHM_SPECS.filter((spec) => spec.key !== 'sha512').map((spec) => ({
+  column: spec.key,
+  length: spec.hexLength,
+}));
 
 interface MatchQuery {
   /** Rows (event_id, community_id, ts, field, type, value) to match. */

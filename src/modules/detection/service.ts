@@ -4,6 +4,7 @@ import { fromPrisma } from 'pg-boss';
 import type { AlertStatus, DetectionRule, Retrohunt, RetrohuntTrigger } from '../../generated/prisma/client.ts';
 import { ConflictError, NotFoundError } from '../../graphql/errors.ts';
 import type { Db } from '../../db/prisma.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { Queue, type RetrohuntJobData } from '../../jobs/queues.ts';
 import type { RequestContext, Services } from '../../services.ts';
 import {
@@ -178,35 +179,29 @@ export async function runRetrohunt(services: RetrohuntServices, retrohuntId: str
   while (from && end && from < end) {
     const current = await prisma.detectionRule.findUnique({ where: { id: rule.id }, select: { enabled: true } });
     if (!current?.enabled) break;
-    const to = new Date(
-      Math.min(DateTime.fromJSDate(from).toUTC().startOf('day').plus({ days: 1 }).toMillis(), end.getTime()),
-    );
-    const client = await pool.connect();
-    let outcome;
-    try {
-      await client.query('BEGIN');
-      outcome = await detectInStoredEvents(client, {
+    const scan = {
+      from,
+      to: new Date(
+        Math.min(DateTime.fromJSDate(from).toUTC().startOf('day').plus({ days: 1 }).toMillis(), end.getTime()),
+      ),
+    };
+    const outcome = await inTransaction(pool, async (client) => {
+      const found = await detectInStoredEvents(client, {
         ruleId: rule.id,
-        from,
-        to,
+        ...scan,
         communityIds,
         indicatorsSince: hunt.indicatorsSince,
       });
       await client.query(
         `UPDATE retrohunts SET scanned_until = $2, matches = matches + $3, alerts_created = alerts_created + $4
           WHERE id = $1`,
-        [hunt.id, to, outcome.matches, outcome.alerts.filter((a) => a.created).length],
+        [hunt.id, scan.to, found.matches, found.alerts.filter((a) => a.created).length],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return found;
+    });
     publishNewAlerts(services, outcome.alerts);
     publishRetrohunt(services, hunt.id);
-    from = to;
+    from = scan.to;
   }
   await prisma.retrohunt.update({ where: { id: hunt.id }, data: { status: 'SUCCEEDED', finishedAt: new Date() } });
   publishRetrohunt(services, hunt.id);

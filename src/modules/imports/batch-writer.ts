@@ -4,6 +4,7 @@
 // A killed worker loses at most the batch in flight, and its retry resumes after the
 // last committed checkpoint, so the collection ends exactly as after one clean run.
 import type pg from 'pg';
+import { inTransaction } from '../../db/transaction.ts';
 import { v7 as uuidv7 } from 'uuid';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { HASH_ALGORITHMS, strongestHash, type FileHashes, type Observable } from '../indicators/observable.ts';
@@ -289,9 +290,7 @@ export async function writeBatch(
   processedBefore: number,
   processedAfter: number,
 ): Promise<BatchCounts> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Serialises writers of one community: the quota holds under concurrent imports.
     const {
       rows: [community],
@@ -394,12 +393,6 @@ export async function writeBatch(
       [target.jobId, processedBefore, processedAfter, counts.created, counts.updated, counts.unchanged, counts.invalid],
     );
     if (moved.rowCount !== 1) throw new CheckpointMovedError();
-    await client.query('COMMIT');
     return counts;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

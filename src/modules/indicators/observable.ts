@@ -64,12 +64,18 @@ export const SUPPORTED_URL_SCHEMES: ReadonlySet<string> = new Set([
   'smb',
 ]);
 
-const HASH_ALGORITHM_SPECS = [
-  { algorithm: 'MD5', key: 'md5', hexLength: 32 },
-  { algorithm: 'SHA1', key: 'sha1', hexLength: 40 },
-  { algorithm: 'SHA256', key: 'sha256', hexLength: 64 },
-  { algorithm: 'SHA512', key: 'sha512', hexLength: 128 },
-] as const satisfies ReadonlyArray<{ algorithm: HashAlgorithm; key: keyof FileHashes; hexLength: number }>;
+/** The hashes a FILE indicator may have, weakest first; `key` is also the ECS and column name. */
+export const HASH_ALGORITHM_SPECS = [
+  { algorithm: 'MD5', key: 'md5', hexLength: 32, label: 'MD5' },
+  { algorithm: 'SHA1', key: 'sha1', hexLength: 40, label: 'SHA-1' },
+  { algorithm: 'SHA256', key: 'sha256', hexLength: 64, label: 'SHA-256' },
+  { algorithm: 'SHA512', key: 'sha512', hexLength: 128, label: 'SHA-512' },
+] as const satisfies ReadonlyArray<{
+  algorithm: HashAlgorithm;
+  key: keyof FileHashes;
+  hexLength: number;
+  label: string;
+}>;
 
 type HashAlgorithmSpec = (typeof HASH_ALGORITHM_SPECS)[number];
 const HASH_ALGORITHM_BY_LENGTH: ReadonlyMap<number, HashAlgorithmSpec> = new Map(

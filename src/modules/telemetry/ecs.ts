@@ -13,7 +13,7 @@
  * flattening documents, a walk descends only into values whose key leads to a known field, so
  * it never enters the rest of the document and its depth is bounded by the field paths.
  */
-import { parseObservable, type ObservableType } from '../indicators/observable.ts';
+import { HASH_ALGORITHM_SPECS, parseObservable, type ObservableType } from '../indicators/observable.ts';
 
 // --- Fields ---------------------------------------------------------------------------------
 
@@ -45,12 +45,11 @@ const EMAIL_FIELDS = Object.freeze([
 ]);
 
 /** Other ECS hash kinds (sha384, ssdeep, tlsh, …) are not indicator hashes, so they are not read. */
-const HASH_ALGORITHMS = [
-  { key: 'md5', label: 'an MD5', hexLength: 32 },
-  { key: 'sha1', label: 'a SHA-1', hexLength: 40 },
-  { key: 'sha256', label: 'a SHA-256', hexLength: 64 },
-  { key: 'sha512', label: 'a SHA-512', hexLength: 128 },
-] as const;
+const HASH_ALGORITHMS = HASH_ALGORITHM_SPECS.map(({ key, hexLength, label }) => ({
+  key,
+  hexLength,
+  label: `${label === 'MD5' ? 'an' : 'a'} ${label}`,
+}));
 const HASHED_OBJECTS = ['file', 'process', 'dll', 'email.attachments.file'] as const;
 const FILE_FIELDS = Object.freeze(
   HASHED_OBJECTS.flatMap((object) => HASH_ALGORITHMS.map(({ key }) => `${object}.hash.${key}`)),

@@ -2,6 +2,7 @@
 // by COPY (the fastest way into PostgreSQL), the daily sighting counts by an upsert of the
 // batch's aggregate (one row per value and day, not per event), and detection's matches.
 import type pg from 'pg';
+import { inTransaction } from '../../db/transaction.ts';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -112,9 +113,7 @@ export async function storeEvents(
   await ensurePartitionKeys(pool, EVENT_OBSERVABLES, days);
   await ensurePartitionKeys(pool, SIGHTINGS, new Set(sightings.map((s) => partitionKey(SIGHTINGS, s.day))));
 
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await holdDetectionShared(client);
     await copyRows(client, 'COPY events (id, community_id, ts, document) FROM STDIN', eventRows);
     await copyRows(
@@ -144,12 +143,6 @@ export async function storeEvents(
       );
     }
     const { alerts } = await detectInBatch(client, { communityId, ancestorIds }, observed);
-    await client.query('COMMIT');
-    client.release();
     return alerts;
-  } catch (error) {
-    // A COPY that failed half-way can leave the connection mid-protocol: never reuse it.
-    client.release(error as Error);
-    throw error;
-  }
+  });
 }

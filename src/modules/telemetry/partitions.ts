@@ -4,6 +4,7 @@
 // ingest, since an event may be for any day inside the retention.
 import { DateTime } from 'luxon';
 import type pg from 'pg';
+import { inTransaction } from '../../db/transaction.ts';
 
 type Granularity = 'day' | 'month';
 
@@ -80,22 +81,14 @@ export async function ensurePartitionRange(pool: pg.Pool, table: PartitionedTabl
 
 async function createPartition(pool: pg.Pool, table: PartitionedTable, partition: Partition): Promise<void> {
   const bound = (t: DateTime) => (table.granularity === 'day' ? t.toISO() : t.toISODate());
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     // Processes ingesting the same new day would otherwise race on CREATE TABLE.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition.name]);
     await client.query(
       `CREATE TABLE IF NOT EXISTS "${partition.name}" PARTITION OF "${table.name}"
          FOR VALUES FROM ('${bound(partition.from)}') TO ('${bound(partition.to)}')`,
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

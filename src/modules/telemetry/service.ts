@@ -6,6 +6,7 @@ import { fromPrisma } from 'pg-boss';
 import type { Prisma, TelemetryReport } from '../../generated/prisma/client.ts';
 import { ForbiddenError } from '../../graphql/errors.ts';
 import { Queue, type TelemetryReportJobData } from '../../jobs/queues.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import type { RequestContext, Services } from '../../services.ts';
 import { findReadableCollection } from '../collections/service.ts';
 import type { Access } from '../communities/access.ts';
@@ -117,41 +118,32 @@ export async function runTelemetryReport(services: ReportServices, reportId: str
   publish(services, reportId);
 
   const communityIds = found.communities.map((c) => c.communityId);
-  const client = await pool.connect();
-  let seen: number;
-  let checked: number;
-  try {
-    await client.query('BEGIN');
+  const { seen, checked } = await inTransaction(pool, async (client) => {
     // The aggregation of a large collection's year is hashed in memory rather than sorted on disk.
     await client.query("SET LOCAL work_mem = '256MB'");
     await client.query('DELETE FROM telemetry_report_entries WHERE report_id = $1', [reportId]);
-    const periodEnd = DateTime.fromJSDate(found.periodEnd).toUTC();
-    ({ rowCount: seen } = (await client.query(BUILD_ENTRIES, [
+    const built = await client.query(BUILD_ENTRIES, [
       found.collectionId,
       communityIds,
       DateTime.fromJSDate(found.periodStart).toUTC().toISODate(),
-      periodEnd.toISODate(),
+      DateTime.fromJSDate(found.periodEnd).toUTC().toISODate(),
       reportId,
-    ])) as { rowCount: number });
+    ]);
     const { rows } = await client.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM indicators
         WHERE collection_id = $1 AND type IN ('IPV4', 'IPV6', 'DOMAIN', 'FILE')`,
       [found.collectionId],
     );
-    checked = rows[0].count;
+    const counts = { seen: built.rowCount ?? 0, checked: rows[0].count };
+    // clock_timestamp(), not now(): completedAt is when the work was done, not when it began.
     await client.query(
       `UPDATE telemetry_reports
           SET status = 'SUCCEEDED', completed_at = clock_timestamp(), indicators_seen = $2, indicators_checked = $3
         WHERE id = $1`,
-      [reportId, seen, checked],
+      [reportId, counts.seen, counts.checked],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return counts;
+  });
   publish(services, reportId);
   await notify(services, {
     userId: found.requestedById,
