@@ -1,9 +1,12 @@
 // Shared set-up of the benches: a database (DATABASE_URL or a throw-away embedded one),
 // the real service in this process, and a tenant with an API key.
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { DateTime } from 'luxon';
 import { v7 as uuidv7 } from 'uuid';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,12 +132,13 @@ export function observableGenerator(random: () => number) {
 /** The service as users run it (`src/main.ts`), in its own process, so its memory is its own. */
 export async function spawnService(
   databaseUrl: string,
-): Promise<{ url: string; peakRssMb(): number; stop(): Promise<void> }> {
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<{ url: string; pid: number; peakRssMb(): number; stop(): Promise<void> }> {
   const { spawn } = await import('node:child_process');
   const { readFileSync } = await import('node:fs');
   const { freePort } = await import('../src/db/embedded.ts');
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -142,6 +146,7 @@ export async function spawnService(
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -158,6 +163,7 @@ export async function spawnService(
   }
   return {
     url,
+    pid: child.pid!,
     peakRssMb: () =>
       Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
     stop: async () => {
@@ -197,4 +203,164 @@ export async function copyFloorMs(bench: Bench, observables: Iterable<string>, c
   } finally {
     client.release();
   }
+}
+
+// --- Bulk data straight into the tables -----------------------------------------------
+
+/** Chunks of COPY text, a few thousand rows each, so no giant string is ever built. */
+export function* chunked(rows: Iterable<string>, size = 2000): Generator<string> {
+  let chunk = '';
+  let n = 0;
+  for (const row of rows) {
+    chunk += row;
+    if (++n === size) {
+      yield chunk;
+      chunk = '';
+      n = 0;
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** One COPY ... FROM STDIN of rows in COPY text format. */
+export async function copyRows(bench: Bench, statement: string, rows: Iterable<string>): Promise<void> {
+  const client = await bench.services.pool.connect();
+  try {
+    await pipeline(Readable.from(chunked(rows)), client.query(copyFrom(statement)));
+  } finally {
+    client.release();
+  }
+}
+
+// --- Realistic values ------------------------------------------------------------------
+
+export interface FileHashes {
+  sha256: string;
+  md5: string;
+}
+
+/** A file's hashes, made from a seed text (distinct seeds, distinct files). */
+export const hashesOf = (seed: string): FileHashes => ({
+  sha256: createHash('sha256').update(seed).digest('hex'),
+  md5: createHash('md5').update(seed).digest('hex'),
+});
+
+/** Distinct IPv4 addresses per (first octet range, k): the other three octets are a bijection of k. */
+export function ipv4(firstOctet: number, k: number): string {
+  const x = Math.imul(k, 0x9e3779b1) & 0xffffff;
+  return `${firstOctet}.${x >>> 16}.${(x >>> 8) & 255}.${x & 255}`;
+}
+
+/** Short random words (base 36), for domain and file names. */
+export function wordGenerator(random: () => number) {
+  return () =>
+    Math.floor(random() * 36 ** 6)
+      .toString(36)
+      .padStart(4, 'a');
+}
+
+export const TLDS = ['com', 'net', 'ru', 'xyz', 'info', 'top', 'org'];
+
+// --- Event ingest ----------------------------------------------------------------------
+
+export interface IngestAnswer {
+  accepted: number;
+  rejected: number;
+  errors: Array<{ line: number; reason: string }>;
+}
+
+/** NDJSON lines as one request body each. */
+export const ndjsonBody = (lines: string[]): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(Buffer.from(`${lines.join('\n')}\n`));
+
+/**
+ * POSTs the bodies to /api/events from `senders` concurrent senders (each takes the next
+ * body when its previous one was answered); refuses any answer but 200.
+ */
+export async function sendEvents(serviceUrl: string, key: string, bodies: Uint8Array<ArrayBuffer>[], senders: number) {
+  const queue = [...bodies.keys()];
+  const answers: IngestAnswer[] = [];
+  const sender = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const response = await fetch(`${serviceUrl}/api/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
+        body: bodies[next],
+      });
+      const answer = (await response.json()) as IngestAnswer;
+      if (response.status !== 200) throw new Error(`POST /api/events: ${response.status} ${JSON.stringify(answer)}`);
+      answers.push(answer);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: senders }, sender));
+  return {
+    ms: performance.now() - started,
+    answers,
+    accepted: answers.reduce((sum, a) => sum + a.accepted, 0),
+    rejected: answers.reduce((sum, a) => sum + a.rejected, 0),
+  };
+}
+
+/**
+ * The floor of event ingest: the same lines by one COPY into a table identical to `events`
+ * (same daily partitions, for the past 31 days). Every line must start with
+ * `{"@timestamp":"<24-character ISO time>"` (what the benches generate). Returns milliseconds.
+ */
+export async function eventsCopyFloorMs(bench: Bench, communityId: string, bodies: Uint8Array[]): Promise<number> {
+  const { pool } = bench.services;
+  await pool.query('DROP TABLE IF EXISTS bench_events_floor');
+  await pool.query('CREATE TABLE bench_events_floor (LIKE events INCLUDING ALL) PARTITION BY RANGE (ts)');
+  const today = DateTime.utc().startOf('day');
+  for (let back = -1; back <= 31; back += 1) {
+    const from = today.minus({ days: back });
+    await pool.query(
+      `CREATE TABLE bench_events_floor_p${from.toFormat('yyyyMMdd')} PARTITION OF bench_events_floor
+         FOR VALUES FROM ('${from.toISO()}') TO ('${from.plus({ days: 1 }).toISO()}')`,
+    );
+  }
+  function* rows() {
+    for (const body of bodies) {
+      for (const line of Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8').split('\n')) {
+        if (line) yield `${uuidv7()}\t${communityId}\t${line.slice(15, 39)}\t${line}\n`;
+      }
+    }
+  }
+  const started = performance.now();
+  await copyRows(bench, 'COPY bench_events_floor (id, community_id, ts, document) FROM STDIN', rows());
+  const elapsed = performance.now() - started;
+  await pool.query('DROP TABLE bench_events_floor');
+  return elapsed;
+}
+
+// --- Waiting and printing --------------------------------------------------------------
+
+export async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** The machine's load average (1, 5, 15 minutes): other work on it skews every figure. */
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+
+/** A Markdown table with aligned columns, as prettier writes them. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** `label: value` lines under a heading, labels padded to one column. */
+export function printSection(title: string, rows: Array<[string, string]>, width = 48): void {
+  console.log(title);
+  for (const [label, value] of rows) console.log(`  ${`${label}:`.padEnd(width)} ${value}`);
 }

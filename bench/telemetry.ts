@@ -9,18 +9,35 @@
 //   npm run bench:telemetry              (embedded PostgreSQL)
 //   DATABASE_URL=... npm run bench:telemetry
 //   BENCH_INDICATORS, BENCH_EVENTS, BENCH_SUBSCRIBERS scale the run down for a quick try.
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { DateTime } from 'luxon';
-import { from as copyFrom } from 'pg-copy-streams';
 import { v7 as uuidv7 } from 'uuid';
 import WebSocket from 'ws';
 import { parseObservable } from '../src/modules/indicators/observable.ts';
 import { notify } from '../src/modules/notifications/service.ts';
 import { maintainTelemetryTables } from '../src/modules/telemetry/service.ts';
-import { benchTenant, graphqlCall, seededRandom, spawnService, startBench, toGlobalId, type Bench } from './lib.ts';
+import {
+  benchTenant,
+  copyRows,
+  eventsCopyFloorMs,
+  fmt,
+  graphqlCall,
+  hashesOf,
+  ipv4,
+  markdownTable,
+  ndjsonBody,
+  seconds,
+  seededRandom,
+  sendEvents,
+  spawnService,
+  startBench,
+  TLDS,
+  toGlobalId,
+  waitFor,
+  wordGenerator,
+  type Bench,
+  type FileHashes,
+} from './lib.ts';
 
 const INDICATORS = Number(process.env.BENCH_INDICATORS ?? 500_000);
 /** Distinct values sighted over the year: 80% of them indicators of the collection. */
@@ -37,32 +54,7 @@ const DELIVERY_P99_TARGET_MS = 500;
 const DAY_MS = 86_400_000;
 
 type SightedType = 'IPV4' | 'DOMAIN' | 'FILE';
-interface FileHashes {
-  sha256: string;
-  md5: string;
-}
-
 // --- Data --------------------------------------------------------------------------------
-
-const hashesOf = (seed: string): FileHashes => ({
-  sha256: createHash('sha256').update(seed).digest('hex'),
-  md5: createHash('md5').update(seed).digest('hex'),
-});
-
-/** Distinct IPv4 addresses per (first octet range, k): the other three octets are a bijection of k. */
-function ipv4(firstOctet: number, k: number): string {
-  const x = Math.imul(k, 0x9e3779b1) & 0xffffff;
-  return `${firstOctet}.${x >>> 16}.${(x >>> 8) & 255}.${x & 255}`;
-}
-
-function wordGenerator(random: () => number) {
-  return () =>
-    Math.floor(random() * 36 ** 6)
-      .toString(36)
-      .padStart(4, 'a');
-}
-
-const TLDS = ['com', 'net', 'ru', 'xyz', 'info', 'top', 'org'];
 
 /** The collection: indicator i is an IPv4 address (50%), a domain (35%) or a file (15%). */
 interface CollectionData {
@@ -96,30 +88,6 @@ function buildCollection(): CollectionData {
     if (!parsed.ok || parsed.observable.value !== value) throw new Error(`not canonical: ${value}`);
   }
   return data;
-}
-
-/** Chunks of COPY text, a few thousand rows each, so no giant string is ever built. */
-function* chunked(rows: Iterable<string>, size = 2000): Generator<string> {
-  let chunk = '';
-  let n = 0;
-  for (const row of rows) {
-    chunk += row;
-    if (++n === size) {
-      yield chunk;
-      chunk = '';
-      n = 0;
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-async function copyRows(bench: Bench, statement: string, rows: Iterable<string>): Promise<void> {
-  const client = await bench.services.pool.connect();
-  try {
-    await pipeline(Readable.from(chunked(rows)), client.query(copyFrom(statement)));
-  } finally {
-    client.release();
-  }
 }
 
 async function insertCollection(bench: Bench, collectionId: string, communityId: string, data: CollectionData) {
@@ -271,7 +239,7 @@ function buildBodies(data: CollectionData): Uint8Array<ArrayBuffer>[] {
     }
     lines.push(line);
     if (lines.length === BODY_LINES || i === EVENTS - 1) {
-      bodies.push(new Uint8Array(Buffer.from(`${lines.join('\n')}\n`)));
+      bodies.push(ndjsonBody(lines));
       lines = [];
     }
   }
@@ -279,60 +247,6 @@ function buildBodies(data: CollectionData): Uint8Array<ArrayBuffer>[] {
 }
 
 // --- Steps -------------------------------------------------------------------------------
-
-interface IngestAnswer {
-  accepted: number;
-  rejected: number;
-  errors: Array<{ line: number; reason: string }>;
-}
-
-async function ingest(serviceUrl: string, key: string, bodies: Uint8Array<ArrayBuffer>[]) {
-  const queue = [...bodies.keys()];
-  const answers: IngestAnswer[] = [];
-  const sender = async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const response = await fetch(`${serviceUrl}/api/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
-        body: bodies[next],
-      });
-      const answer = (await response.json()) as IngestAnswer;
-      if (response.status !== 200) throw new Error(`POST /api/events: ${response.status} ${JSON.stringify(answer)}`);
-      answers.push(answer);
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: SENDERS }, sender));
-  return { ms: performance.now() - started, answers };
-}
-
-/** The floor: the same lines by one COPY into a table identical to `events` (same daily partitions). */
-async function eventsCopyFloorMs(bench: Bench, communityId: string, bodies: Uint8Array[]): Promise<number> {
-  const { pool } = bench.services;
-  await pool.query('DROP TABLE IF EXISTS bench_events_floor');
-  await pool.query('CREATE TABLE bench_events_floor (LIKE events INCLUDING ALL) PARTITION BY RANGE (ts)');
-  const today = DateTime.utc().startOf('day');
-  for (let back = -1; back <= 31; back += 1) {
-    const from = today.minus({ days: back });
-    await pool.query(
-      `CREATE TABLE bench_events_floor_p${from.toFormat('yyyyMMdd')} PARTITION OF bench_events_floor
-         FOR VALUES FROM ('${from.toISO()}') TO ('${from.plus({ days: 1 }).toISO()}')`,
-    );
-  }
-  function* rows() {
-    for (const body of bodies) {
-      for (const line of Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8').split('\n')) {
-        // Every line starts with {"@timestamp":"<24-character ISO time>".
-        if (line) yield `${uuidv7()}\t${communityId}\t${line.slice(15, 39)}\t${line}\n`;
-      }
-    }
-  }
-  const started = performance.now();
-  await copyRows(bench, 'COPY bench_events_floor (id, community_id, ts, document) FROM STDIN', rows());
-  const elapsed = performance.now() - started;
-  await pool.query('DROP TABLE bench_events_floor');
-  return elapsed;
-}
 
 const GENERATE = `mutation($input: GenerateTelemetryReportInput!) { generateTelemetryReport(input: $input) {
   __typename ... on GenerateTelemetryReportSuccess { telemetryReport { id } } ... on Error { message } } }`;
@@ -424,15 +338,6 @@ async function openSubscribers(serviceUrl: string, key: string): Promise<Subscri
   return subscribers;
 }
 
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
-
 /**
  * The server registers a subscription some time after the client sent it, and says nothing
  * when it has: notifications are sent until every subscriber has had one.
@@ -459,19 +364,10 @@ function delays(values: number[]) {
   };
 }
 
-/** A Markdown table with aligned columns, as prettier writes them. */
-function markdownTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
 // --- Run ---------------------------------------------------------------------------------
 
 const runStarted = performance.now();
 const bench = await startBench({ workers: false });
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const setup: [string, string][] = [];
 const table: [string, string][] = [];
 try {
@@ -517,9 +413,8 @@ try {
   const summary: [string, string, string][] = [];
   try {
     // 1. Ingest.
-    const run = await ingest(service.url, key, bodies);
-    const accepted = run.answers.reduce((sum, a) => sum + a.accepted, 0);
-    const rejected = run.answers.reduce((sum, a) => sum + a.rejected, 0);
+    const run = await sendEvents(service.url, key, bodies, SENDERS);
+    const { accepted, rejected } = run;
     const rssAfterIngest = service.peakRssMb();
     const floorMs = await eventsCopyFloorMs(bench, communityId, bodies);
     const ingestRate = EVENTS / (run.ms / 1000);

@@ -28,7 +28,9 @@ export async function freePort(): Promise<number> {
 }
 
 function postgresFlags(persistent: boolean): string[] {
-  const flags = ['-c', 'max_connections=300'];
+  // Ingest touches the sightings index and every daily partition of the week: with the
+  // default 128 MB of buffers, each event batch reads and writes them from disk.
+  const flags = ['-c', 'max_connections=300', '-c', 'shared_buffers=1GB'];
   // Durability is relaxed only for throw-away clusters (tests); `npm start` keeps its data safe.
   if (!persistent) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   return flags;

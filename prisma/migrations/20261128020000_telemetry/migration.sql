@@ -81,9 +81,6 @@ CREATE TABLE "telemetry_report_entries" (
 );
 
 -- CreateIndex
-CREATE INDEX "event_observables_value_ts_idx" ON "event_observables"("value", "ts");
-
--- CreateIndex
 CREATE INDEX "telemetry_reports_collection_id_id_idx" ON "telemetry_reports"("collection_id", "id");
 
 -- CreateIndex

@@ -53,24 +53,33 @@ interface MatchQuery {
   rules: string;
   /** Extra conditions on indicator `i` and observable `o`: validity, scope. */
   indicatorCondition: string;
+  /** Look indicators up by index per observable (a batch of new events) rather than join. */
+  probe?: boolean;
 }
 
 /**
  * Every (rule, indicator, event) match of a query, one field per match. Hashes are looked
  * up in their own column (each indexed) rather than with an OR, which no index serves.
  */
-function candidates({ observables, rules, indicatorCondition }: MatchQuery): string {
+function candidates({ observables, rules, indicatorCondition, probe = false }: MatchQuery): string {
   const common = `
       i.revoked_at IS NULL AND i.type = o.type AND (${indicatorCondition})
       AND NOT (i.type IN ('IPV4', 'IPV6') AND i.kill_chain_phases && '{${C2_PHASES.join(',')}}'::text[]
                AND o.field <> '${C2_ONLY_FIELD}')`;
   const select = `SELECT r.rule_id, i.id AS indicator_id, r.collection_id, o.community_id, o.event_id, o.ts, o.field, o.value
       FROM obs o CROSS JOIN rules r`;
+  // A batch probes the index once per observable (OFFSET 0 keeps the planner from pulling
+  // the subquery up into a hash of every indicator); a retrohunt's day is large enough to join.
+  const indicatorsWhere = (column: string) =>
+    probe
+      ? `CROSS JOIN LATERAL (SELECT * FROM indicators i
+           WHERE i.collection_id = r.collection_id AND i.${column} = o.value OFFSET 0) i`
+      : `JOIN indicators i ON i.collection_id = r.collection_id AND i.${column} = o.value`;
   const branches = [
-    `${select} JOIN indicators i ON i.collection_id = r.collection_id AND i.value = o.value WHERE ${common}`,
+    `${select} ${indicatorsWhere('value')} WHERE ${common}`,
     ...HASH_COLUMNS.map(
       ({ column, length }) =>
-        `${select} JOIN indicators i ON i.collection_id = r.collection_id AND i.${column} = o.value
+        `${select} ${indicatorsWhere(column)}
           WHERE o.type = 'FILE' AND length(o.value) = ${length} AND i.value <> o.value AND ${common}`,
     ),
   ];
@@ -172,6 +181,7 @@ const LIVE = recordMatches(
     rules: rulesOfCommunity('$1', '$7'),
     // Valid at the event's time: from validFrom (included) until validUntil (excluded).
     indicatorCondition: 'i.valid_from <= o.ts AND (i.valid_until IS NULL OR o.ts < i.valid_until)',
+    probe: true,
   },
   false,
 );
@@ -227,6 +237,8 @@ export async function detectInStoredEvents(
   client: pg.PoolClient,
   scan: { ruleId: string; from: Date; to: Date; communityIds: string[]; indicatorsSince: Date | null },
 ): Promise<DetectionOutcome> {
+  // The day's join hashes the collection's indicators: in memory rather than spilled to disk.
+  await client.query("SET LOCAL work_mem = '64MB'");
   const { rows } = await client.query(RETRO, [
     scan.ruleId,
     scan.from.toISOString(),

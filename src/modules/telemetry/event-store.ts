@@ -121,6 +121,9 @@ export async function storeEvents(
       'COPY event_observables (event_id, community_id, ts, field, type, value) FROM STDIN',
       observableRows,
     );
+    // Detection before the sightings upsert: the upsert's row locks (shared by concurrent
+    // senders of the community) are then held until COMMIT only, not through matching.
+    const { alerts } = await detectInBatch(client, { communityId, ancestorIds }, observed);
     if (sightings.length) {
       await client.query(
         `INSERT INTO sightings (community_id, type, value, day, count, first_seen, last_seen)
@@ -142,7 +145,6 @@ export async function storeEvents(
         ],
       );
     }
-    const { alerts } = await detectInBatch(client, { communityId, ancestorIds }, observed);
     return alerts;
   });
 }
