@@ -364,13 +364,15 @@ describe('report entries', () => {
       event({ 'source.ip': notYet }),
     ]);
     const done = await report(tenant.client, collectionId);
+    // Ties are ranked by indicator id: the raw UUID, not the base64 of the global id.
+    const rawIdOf = (value: string) => fromGlobalId(all.find((i) => i.value === value)!.id).id;
     expect(done.entries.edges.map((e) => [e.node.indicator.value, e.node.sightings, e.node.indicator.revoked])).toEqual(
       [
         [expired, 2, false],
         ...[
           [revoked, 1, true],
           [notYet, 1, false],
-        ].sort(([a], [b]) => (all.find((i) => i.value === a)!.id < all.find((i) => i.value === b)!.id ? -1 : 1)),
+        ].sort(([a], [b]) => (rawIdOf(String(a)) < rawIdOf(String(b)) ? -1 : 1)),
       ],
     );
     expect(done).toMatchObject({ indicatorsChecked: 3, indicatorsSeen: 3 });

