@@ -13,22 +13,29 @@ import { HASH_ALGORITHM_SPECS, type ObservableType } from '../indicators/observa
 import { LOCKHEED_MARTIN, MITRE_ATTACK } from '../threats/kill-chain.ts';
 
 /**
- * Event batches hold this lock (shared) while they store and match; a change that new
- * batches must see at once (a rule enabled, indicators added, a revoke) takes it
- * exclusively before it commits. So no batch that began before the change can commit
- * after it: once the change has answered, every batch still to come sees it, and a
- * retrohunt queued with it finds every event stored before it.
+ * Event batches hold, shared, a lock per community whose collections' rules apply to them
+ * (their own and the MSSPs' above); a change that new batches must see at once (a rule
+ * enabled or disabled, indicators added, edited or revoked) takes the lock of the
+ * collection's community exclusively before it commits. So no batch that began before the
+ * change can commit after it: once the change has answered, every batch still to come sees
+ * it, and a retrohunt queued with it finds every event stored before it. Other tenants'
+ * batches hold other locks and never wait.
  */
-const DETECTION_LOCK = 72_707_370;
+const lockKey = (communityId: string) => `hashtextextended('detection:' || ${communityId}, 0)`;
 
 /** In an event batch's transaction, first. */
-export async function holdDetectionShared(client: pg.PoolClient): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock_shared($1)', [DETECTION_LOCK]);
+export async function holdDetectionShared(client: pg.PoolClient, communityIds: readonly string[]): Promise<void> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock_shared(${lockKey('c.id')}) FROM unnest($1::text[]) AS c(id)`,
+    [communityIds],
+  );
 }
 
-/** In the transaction of a change detection must see from now on: waits for the batches in flight. */
-export async function awaitBatchesInFlight(tx: { $queryRaw: Db['$queryRaw'] }): Promise<void> {
-  await tx.$queryRaw`SELECT 1 AS held FROM pg_advisory_xact_lock(${DETECTION_LOCK}::bigint)`;
+/** In the transaction of a change to a collection that detection must see from now on. */
+export async function awaitBatchesInFlight(tx: { $queryRaw: Db['$queryRaw'] }, collectionId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 AS held FROM collections c,
+    LATERAL pg_advisory_xact_lock(hashtextextended('detection:' || c.community_id::text, 0))
+    WHERE c.id = ${collectionId}::uuid`;
 }
 
 /** An IP indicator in the command-and-control phase matches `destination.ip` only. */

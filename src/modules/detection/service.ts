@@ -36,11 +36,12 @@ export const retrohuntFilter = (access: Access) => ({
 async function queueRetrohunt(
   tx: Db,
   boss: Services['boss'],
-  ruleId: string,
+  rule: { id: string; collectionId: string },
   trigger: RetrohuntTrigger,
   indicatorsSince: Date | null = null,
 ): Promise<Retrohunt> {
-  await awaitBatchesInFlight(tx);
+  await awaitBatchesInFlight(tx, rule.collectionId);
+  const ruleId = rule.id;
   const retrohunt = await tx.retrohunt.create({ data: { ruleId, trigger, indicatorsSince } });
   const data: RetrohuntJobData = { retrohuntId: retrohunt.id };
   await boss.send(Queue.retrohunt, data, { db: fromPrisma(tx) });
@@ -63,7 +64,7 @@ export async function createDetectionRule(ctx: DetectionContext, input: CreateRu
       const rule = await tx.detectionRule.create({
         data: { collectionId: collection.id, name, enabled, createdById: ctx.viewer.userId },
       });
-      if (enabled) await queueRetrohunt(tx as Db, ctx.boss, rule.id, 'RULE_CREATED');
+      if (enabled) await queueRetrohunt(tx as Db, ctx.boss, rule, 'RULE_CREATED');
       return rule;
     });
   } catch (error) {
@@ -89,7 +90,7 @@ export async function updateDetectionRule(ctx: DetectionContext, input: UpdateRu
   try {
     return await ctx.prisma.$transaction(async (tx) => {
       // A disabled rule matches nothing from the next event batch on.
-      await awaitBatchesInFlight(tx);
+      await awaitBatchesInFlight(tx, rule.collectionId);
       // The row lock makes "was it disabled?" and the change one step under concurrent toggles.
       await tx.$queryRaw`SELECT 1 FROM detection_rules WHERE id = ${rule.id}::uuid FOR UPDATE`;
       const before = await tx.detectionRule.findUniqueOrThrow({ where: { id: rule.id } });
@@ -97,7 +98,7 @@ export async function updateDetectionRule(ctx: DetectionContext, input: UpdateRu
         where: { id: rule.id },
         data: { name, enabled: input.enabled ?? undefined },
       });
-      if (!before.enabled && updated.enabled) await queueRetrohunt(tx as Db, ctx.boss, rule.id, 'RULE_ENABLED');
+      if (!before.enabled && updated.enabled) await queueRetrohunt(tx as Db, ctx.boss, rule, 'RULE_ENABLED');
       return updated;
     });
   } catch (error) {
@@ -117,8 +118,11 @@ export async function queueRetrohuntsForNewIndicators(
   collectionId: string,
   since: Date,
 ): Promise<void> {
-  const rules = await tx.detectionRule.findMany({ where: { collectionId, enabled: true }, select: { id: true } });
-  for (const rule of rules) await queueRetrohunt(tx, boss, rule.id, 'INDICATORS_ADDED', since);
+  const rules = await tx.detectionRule.findMany({
+    where: { collectionId, enabled: true },
+    select: { id: true, collectionId: true },
+  });
+  for (const rule of rules) await queueRetrohunt(tx, boss, rule, 'INDICATORS_ADDED', since);
 }
 
 // ---- running a retrohunt

@@ -79,7 +79,7 @@ export async function updateIndicator(
     throw new ValidationError(properties.validUntil !== undefined ? 'input.validUntil' : 'input.validFrom', problem);
   // Detection sees the new validity from the next event batch on (see awaitBatchesInFlight).
   return ctx.prisma.$transaction(async (tx) => {
-    await awaitBatchesInFlight(tx);
+    await awaitBatchesInFlight(tx, indicator.collectionId);
     return tx.indicator.update({ where: { id: indicator.id }, data: { ...properties, updatedAt: new Date() } });
   });
 }
@@ -90,7 +90,7 @@ export async function revokeIndicator(ctx: RequestContext, id: string): Promise<
   if (indicator.revokedAt) return indicator;
   // Once this answers, no event batch can still match the indicator (see awaitBatchesInFlight).
   const [revoked] = await ctx.prisma.$transaction(async (tx) => {
-    await awaitBatchesInFlight(tx);
+    await awaitBatchesInFlight(tx, indicator.collectionId);
     return tx.indicator.updateManyAndReturn({
       where: { id: indicator.id, revokedAt: null },
       data: { revokedAt: new Date(), revokedById: ctx.viewer.userId, updatedAt: new Date() },

@@ -114,7 +114,7 @@ export async function storeEvents(
   await ensurePartitionKeys(pool, SIGHTINGS, new Set(sightings.map((s) => partitionKey(SIGHTINGS, s.day))));
 
   return inTransaction(pool, async (client) => {
-    await holdDetectionShared(client);
+    await holdDetectionShared(client, [communityId, ...ancestorIds]);
     await copyRows(client, 'COPY events (id, community_id, ts, document) FROM STDIN', eventRows);
     await copyRows(
       client,
