@@ -1,18 +1,16 @@
 // Shared set-up of the benches: a database (DATABASE_URL or a throw-away embedded one),
 // the real service in this process, and a tenant with an API key.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DateTime } from 'luxon';
 import { v7 as uuidv7 } from 'uuid';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { closeServices, createServices } from '../src/app.ts';
 import { readEnv } from '../src/config/env.ts';
-import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { startThrowAwayPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createApiKey, ensureBuiltInRoles } from '../src/modules/communities/service.ts';
 import { parseObservable } from '../src/modules/indicators/observable.ts';
@@ -33,14 +31,9 @@ export async function startBench({ workers = true } = {}): Promise<Bench> {
   let databaseUrl = process.env.DATABASE_URL;
   let stopDatabase = async () => {};
   if (!databaseUrl) {
-    const directory = mkdtempSync(path.join(tmpdir(), 'ioc-bench-pg-'));
-    chmodSync(directory, 0o777);
-    const cluster = await startEmbeddedPostgres(path.join(directory, 'data'), { persistent: false });
+    const cluster = await startThrowAwayPostgres();
     databaseUrl = cluster.url;
-    stopDatabase = async () => {
-      await cluster.stop();
-      rmSync(directory, { recursive: true, force: true });
-    };
+    stopDatabase = cluster.stop;
   }
   await migrate(databaseUrl);
   const services = await createServices(

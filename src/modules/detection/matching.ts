@@ -25,10 +25,9 @@ const lockKey = (communityId: string) => `hashtextextended('detection:' || ${com
 
 /** In an event batch's transaction, first. */
 export async function holdDetectionShared(client: pg.PoolClient, communityIds: readonly string[]): Promise<void> {
-  await client.query(
-    `SELECT pg_advisory_xact_lock_shared(${lockKey('c.id')}) FROM unnest($1::text[]) AS c(id)`,
-    [communityIds],
-  );
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('c.id')}) FROM unnest($1::text[]) AS c(id)`, [
+    communityIds,
+  ]);
 }
 
 /** In the transaction of a change to a collection that detection must see from now on. */

@@ -81,6 +81,10 @@ export async function ensurePartitionRange(pool: pg.Pool, table: PartitionedTabl
 
 async function createPartition(pool: pg.Pool, table: PartitionedTable, partition: Partition): Promise<void> {
   const bound = (t: DateTime) => (table.granularity === 'day' ? t.toISO() : t.toISODate());
+  // An existing partition is the common case (every process start): checked without
+  // touching the parent table's lock.
+  const { rows } = await pool.query('SELECT to_regclass($1) IS NOT NULL AS exists', [`"${partition.name}"`]);
+  if (rows[0].exists) return;
   await inTransaction(pool, async (client) => {
     // Processes ingesting the same new day would otherwise race on CREATE TABLE.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [partition.name]);
