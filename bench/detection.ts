@@ -17,6 +17,7 @@ import { maintainTelemetryTables } from '../src/modules/telemetry/service.ts';
 import {
   benchTenant,
   copyRows,
+  eventHashes,
   eventsCopyFloorMs,
   fmt,
   graphqlCall,
@@ -282,16 +283,7 @@ function buildEvents(data: Indicators, seed: number, now: number) {
     } else {
       let file: FileHashes = noise(files);
       if (hit >= 0) file = { sha256: data.value[hit], md5: data.md5[hit]! };
-      const h = random();
-      const hashes: Array<[string, string]> =
-        h < 0.6
-          ? [['sha256', file.sha256]]
-          : h < 0.85
-            ? [
-                ['sha256', file.sha256],
-                ['md5', file.md5],
-              ]
-            : [['md5', file.md5]];
+      const hashes = eventHashes(random, { sha256: file.sha256!, md5: file.md5! });
       if (hit >= 0)
         count(
           hit,

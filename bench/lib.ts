@@ -239,6 +239,19 @@ export const hashesOf = (seed: string): FileHashes => ({
 });
 
 /** Distinct IPv4 addresses per (first octet range, k): the other three octets are a bijection of k. */
+/** The hashes an endpoint event carries for a file: SHA-256 alone (60%), with MD5 (25%), or MD5 alone. */
+export function eventHashes(random: () => number, file: { sha256: string; md5: string }): Array<[string, string]> {
+  const r = random();
+  if (r < 0.6) return [['sha256', file.sha256]];
+  if (r < 0.85) {
+    return [
+      ['sha256', file.sha256],
+      ['md5', file.md5],
+    ];
+  }
+  return [['md5', file.md5]];
+}
+
 export function ipv4(firstOctet: number, k: number): string {
   const x = Math.imul(k, 0x9e3779b1) & 0xffffff;
   return `${firstOctet}.${x >>> 16}.${(x >>> 8) & 255}.${x & 255}`;

@@ -19,6 +19,7 @@ import { maintainTelemetryTables } from '../src/modules/telemetry/service.ts';
 import {
   benchTenant,
   copyRows,
+  eventHashes,
   eventsCopyFloorMs,
   fmt,
   graphqlCall,
@@ -222,16 +223,7 @@ function buildBodies(data: CollectionData): Uint8Array<ArrayBuffer>[] {
         : `{"@timestamp":"${ts}","event.kind":"event","event.dataset":"zeek.dns","source.ip":"${src}","dns.question.name":"${name}","dns.question.type":"A","dns.response_code":"NOERROR","host.name":"sensor-${sensor}"}`;
     } else {
       const file = hit ? pick(data.files) : pick(files);
-      const r = random();
-      const hashes: Array<[string, string]> =
-        r < 0.6
-          ? [['sha256', file.sha256]]
-          : r < 0.85
-            ? [
-                ['sha256', file.sha256],
-                ['md5', file.md5],
-              ]
-            : [['md5', file.md5]];
+      const hashes = eventHashes(random, file);
       const fileName = `${word()}.exe`;
       line = nested
         ? `{"@timestamp":"${ts}","event":{"kind":"event","category":["file"],"dataset":"endpoint.events.file"},"host":{"name":"ws-${i % 500}","ip":"${src}"},"file":{"name":"${fileName}","path":"/home/user/Downloads/${fileName}","hash":{${hashes.map(([k, v]) => `"${k}":"${v}"`).join(',')}}}}`
