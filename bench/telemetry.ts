@@ -439,7 +439,7 @@ try {
     const jobMs = first.completedAt - first.startedAt;
     table.push([
       "report: job's own time",
-      `${seconds(jobMs)} (completedAt - startedAt; startedAt read from the table, the API has none)`,
+      `${seconds(jobMs)} (completedAt - startedAt)`,
     ]);
     if (jobMs < first.ms / 10) {
       table.push(['  !! completedAt is near startedAt', 'it is set by now() in the job transaction, i.e. its start']);
