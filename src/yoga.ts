@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
+import { queryLimitPlugins } from './graphql/limits.ts';
 import { schema } from './graphql/schema.ts';
 import { useRejectedRowsCsv } from './modules/imports/rejected-rows-csv.ts';
 import { useEventIngest } from './modules/telemetry/events-endpoint.ts';
@@ -63,6 +64,7 @@ export function createYogaApp(services: Services): Yoga {
           return (await services.boss.isInstalled()) === true;
         },
       }),
+      ...queryLimitPlugins(env),
       ...(env.INTROSPECTION ? [] : [useDisableIntrospection()]),
     ],
   });

@@ -47,6 +47,18 @@ const envSchema = z.object({
     .int()
     .min(64)
     .default(1024 * 1024),
+  /** Largest WebSocket message accepted, in bytes; a larger one closes the socket with 1009. */
+  WS_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
+  /** Query limits (graphql-armor), the same over HTTP, SSE and WebSocket. */
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(20),
+  QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).default(20_000),
   GRAPHIQL: boolean.optional(),
   INTROSPECTION: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
