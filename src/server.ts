@@ -35,7 +35,12 @@ export async function startHttpServer(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // A frame past WS_MAX_PAYLOAD_BYTES closes its socket with 1009 (message too big).
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: services.env.WS_MAX_PAYLOAD_BYTES,
+  });
   const ws = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
