@@ -1,6 +1,7 @@
 // Builds the long-lived components of one process and takes them down again.
 import { PgBoss } from 'pg-boss';
 import pino from 'pino';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import { createDatabaseClients } from './db/prisma.ts';
 import { createQueues } from './jobs/queues.ts';
@@ -17,7 +18,20 @@ export async function createServices(env: Env, databaseUrl: string): Promise<Ser
   const pubsub = await createPostgresPubSub(databaseUrl, (error) =>
     logger.warn({ err: error }, 'event listener error'),
   );
-  return { env, prisma, pool, boss, pubsub, logger };
+  const rateLimiter =
+    env.RATE_LIMIT_PER_MINUTE > 0
+      ? new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          // Made by a migration (prisma/schema.prisma, RateLimit), not by the library at run time.
+          tableName: 'rate_limits',
+          tableCreated: true,
+          keyPrefix: 'api-key',
+          points: env.RATE_LIMIT_PER_MINUTE,
+          duration: 60,
+        })
+      : null;
+  return { env, prisma, pool, boss, pubsub, logger, rateLimiter };
 }
 
 export async function closeServices(services: Services, graceMs: number): Promise<void> {

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
+import type { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import type { Db } from './db/prisma.ts';
 import type { Access } from './modules/communities/access.ts';
@@ -15,6 +16,8 @@ export interface Services {
   boss: PgBoss;
   pubsub: AppPubSub;
   logger: Logger;
+  /** Requests per API key (shared by every process through PostgreSQL); null when off. */
+  rateLimiter: RateLimiterPostgres | null;
 }
 
 /** What the rules of a request need: who asks, what they may see, and the database. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createTenant, startTestApp, type Tenant } from './kit.ts';
 
 const app = await startTestApp({}, { workers: false });
+const limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' }, { workers: false });
 
 async function post(tenant: Tenant, query: string) {
   const response = await app.yoga.fetch('http://yoga/graphql', {
@@ -56,5 +57,32 @@ describe('query limits', () => {
     const query = `{ ${Array.from({ length: 19 }, (_, i) => `a${i}: collections(first: 100) { edges { node { id community { ${fields} } } } }`).join(' ')} }`;
     const { body } = await post(tenant, query);
     expect(body.errors?.[0].message).toMatch(/cost limit/i);
+  });
+});
+
+describe('rate limit per API key', () => {
+  it('answers 429 with Retry-After past the allowance, on GraphQL and /api alike, and only for that key', async () => {
+    const tenant = await createTenant(limited);
+    const other = await createTenant(limited);
+    const ask = (key: string) =>
+      limited.yoga.fetch('http://yoga/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ communities { id } }' }),
+      });
+    for (let i = 0; i < 3; i++) expect((await ask(tenant.client.key)).status).toBe(200);
+    const refused = await ask(tenant.client.key);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0].message).toMatch(
+      /3 requests a minute per API key/,
+    );
+    const events = await limited.yoga.fetch('http://yoga/api/events', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.client.key}` },
+      body: '',
+    });
+    expect(events.status).toBe(429);
+    expect((await ask(other.client.key)).status).toBe(200);
   });
 });

@@ -59,6 +59,8 @@ const envSchema = z.object({
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
   QUERY_MAX_TOKENS: z.coerce.number().int().min(1).default(2000),
   QUERY_MAX_COST: z.coerce.number().int().min(1).default(20_000),
+  /** Requests (HTTP, SSE, WebSocket operations, /api/...) per API key and minute; 0: no limit. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   GRAPHIQL: boolean.optional(),
   INTROSPECTION: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

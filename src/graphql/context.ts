@@ -2,6 +2,7 @@
 // and request-scoped loaders. Resolvers read the viewer from here, never from headers.
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createGraphQLError, type YogaInitialContext } from 'graphql-yoga';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RequestContext, Services } from '../services.ts';
 import type { Access } from '../modules/communities/access.ts';
 import {
@@ -50,12 +51,28 @@ function parseCommunitySelection(header: string | null): string[] | null {
   });
 }
 
+/** Counts the request against its key's allowance; past it, 429 with Retry-After. */
+async function takeRequestAllowance(services: Services, apiKeyId: string): Promise<void> {
+  if (!services.rateLimiter) return;
+  try {
+    await services.rateLimiter.consume(apiKeyId);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw createGraphQLError(
+      `Rate limit: ${services.env.RATE_LIMIT_PER_MINUTE} requests a minute per API key; retry in ${seconds} s`,
+      { extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'retry-after': String(seconds) } } } },
+    );
+  }
+}
+
 export async function createContext(services: Services, initial: InitialContext): Promise<Context> {
   const { authorization, communities } = credentials(initial);
   const key = apiKeyFromAuthorization(authorization);
   if (!key) throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
   const viewer = await authenticate(services.prisma, key);
   if (!viewer) throw unauthenticated('Invalid or revoked API key');
+  await takeRequestAllowance(services, viewer.apiKeyId);
   let access: Access;
   try {
     access = await loadAccess(services.prisma, viewer.userId, parseCommunitySelection(communities));
