@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createTenant, newCollection, requestImport, startTestApp, toGlobalId, type Tenant } from './kit.ts';
+import { notify } from '../src/modules/notifications/service.ts';
+import { createTenant, newCollection, requestImport, startTestApp, toGlobalId, waitFor, type Tenant } from './kit.ts';
 
 const app = await startTestApp({}, { workers: false });
 
@@ -105,6 +106,7 @@ async function acknowledged(tenant: Tenant): Promise<RawSocket> {
 const communities = 'query Communities { communities { id } }';
 const NOT_FOUND = { message: 'ImportJob not found', extensions: { code: 'NOT_FOUND' } };
 const jobUpdated = 'subscription Job($id: ID!) { importJobUpdated(id: $id) { id status } }';
+const notificationAdded = 'subscription { notificationAdded { id title } }';
 
 describe('graphql-transport-ws close codes', () => {
   it('closes with 4408 when no ConnectionInit comes within the init timeout', async () => {
@@ -131,14 +133,20 @@ describe('graphql-transport-ws close codes', () => {
 
   it('closes with 4409 on a second Subscribe with the id of an active one', async () => {
     const tenant = await createTenant(app);
-    const collectionId = await newCollection(tenant);
-    // Workers are off in this file: the job stays queued and its subscription stays active.
-    const job = await requestImport(tenant.client, collectionId, '8.8.8.8\n');
     const socket = await acknowledged(tenant);
-    socket.send({ id: 'a', type: 'subscribe', payload: { query: jobUpdated, variables: { id: job.id } } });
-    const first = await socket.next();
-    expect(first).toMatchObject({ id: 'a', type: 'next', payload: { data: { importJobUpdated: { id: job.id } } } });
-    socket.send({ id: 'a', type: 'subscribe', payload: { query: jobUpdated, variables: { id: job.id } } });
+    // notificationAdded never completes by itself; a first delivery proves it is active.
+    // (An import job's subscription could end at any time: every test file's workers share the queue.)
+    socket.send({ id: 'a', type: 'subscribe', payload: { query: notificationAdded } });
+    await waitFor(async () => {
+      await notify(app.services, {
+        userId: tenant.client.userId,
+        communityId: tenant.communityRawId,
+        kind: 'IMPORT_FINISHED',
+        title: 'probe',
+      });
+      return (await socket.next(500).catch(() => null)) ?? false;
+    });
+    socket.send({ id: 'a', type: 'subscribe', payload: { query: notificationAdded } });
     expect(await socket.close()).toEqual({ code: 4409, reason: 'Subscriber for a already exists' });
   });
 
