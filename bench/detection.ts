@@ -18,6 +18,7 @@ import {
   benchTenant,
   copyRows,
   eventHashes,
+  fileEventLine,
   eventsCopyFloorMs,
   fmt,
   graphqlCall,
@@ -291,9 +292,7 @@ function buildEvents(data: Indicators, seed: number, now: number) {
           hashes.map(([k]) => `file.hash.${k}`),
         );
       const fileName = `${word()}.exe`;
-      line = nested
-        ? `{"@timestamp":"${ts}","event":{"kind":"event","category":["file"],"dataset":"endpoint.events.file"},"host":{"name":"ws-${e % 500}","ip":"${host}"},"file":{"name":"${fileName}","path":"/home/user/Downloads/${fileName}","hash":{${hashes.map(([k, v]) => `"${k}":"${v}"`).join(',')}}}}`
-        : `{"@timestamp":"${ts}","event.kind":"event","event.category":"file","host.name":"ws-${e % 500}","host.ip":"${host}","file.name":"${fileName}",${hashes.map(([k, v]) => `"file.hash.${k}":"${v}"`).join(',')}}`;
+      line = fileEventLine({ ts, host: `ws-${e % 500}`, hostIp: host, fileName, hashes }, nested);
     }
     lines.push(line);
     if (lines.length === BODY_LINES || e === EVENTS - 1) {

@@ -254,6 +254,17 @@ export function eventHashes(random: () => number, file: { sha256: string; md5: s
   return [['md5', file.md5]];
 }
 
+/** An endpoint file event (ECS), nested or dotted, carrying the given hashes. */
+export function fileEventLine(
+  event: { ts: string; host: string; hostIp: string; fileName: string; hashes: Array<[string, string]> },
+  nested: boolean,
+): string {
+  const { ts, host, hostIp, fileName, hashes } = event;
+  return nested
+    ? `{"@timestamp":"${ts}","event":{"kind":"event","category":["file"],"dataset":"endpoint.events.file"},"host":{"name":"${host}","ip":"${hostIp}"},"file":{"name":"${fileName}","path":"/home/user/Downloads/${fileName}","hash":{${hashes.map(([k, v]) => `"${k}":"${v}"`).join(',')}}}}`
+    : `{"@timestamp":"${ts}","event.kind":"event","event.category":"file","host.name":"${host}","host.ip":"${hostIp}","file.name":"${fileName}",${hashes.map(([k, v]) => `"file.hash.${k}":"${v}"`).join(',')}}`;
+}
+
 export function ipv4(firstOctet: number, k: number): string {
   const x = Math.imul(k, 0x9e3779b1) & 0xffffff;
   return `${firstOctet}.${x >>> 16}.${(x >>> 8) & 255}.${x & 255}`;

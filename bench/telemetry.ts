@@ -20,6 +20,7 @@ import {
   benchTenant,
   copyRows,
   eventHashes,
+  fileEventLine,
   eventsCopyFloorMs,
   fmt,
   graphqlCall,
@@ -225,9 +226,7 @@ function buildBodies(data: CollectionData): Uint8Array<ArrayBuffer>[] {
       const file = hit ? pick(data.files) : pick(files);
       const hashes = eventHashes(random, file);
       const fileName = `${word()}.exe`;
-      line = nested
-        ? `{"@timestamp":"${ts}","event":{"kind":"event","category":["file"],"dataset":"endpoint.events.file"},"host":{"name":"ws-${i % 500}","ip":"${src}"},"file":{"name":"${fileName}","path":"/home/user/Downloads/${fileName}","hash":{${hashes.map(([k, v]) => `"${k}":"${v}"`).join(',')}}}}`
-        : `{"@timestamp":"${ts}","event.kind":"event","event.category":"file","host.name":"ws-${i % 500}","host.ip":"${src}","file.name":"${fileName}",${hashes.map(([k, v]) => `"file.hash.${k}":"${v}"`).join(',')}}`;
+      line = fileEventLine({ ts, host: `ws-${i % 500}`, hostIp: src, fileName, hashes }, nested);
     }
     lines.push(line);
     if (lines.length === BODY_LINES || i === EVENTS - 1) {
@@ -437,10 +436,7 @@ try {
       `${seconds(first.ms)} (target <= ${REPORT_TARGET_S} s: ${first.ms / 1000 <= REPORT_TARGET_S ? 'met' : 'MISSED'})`,
     ]);
     const jobMs = first.completedAt - first.startedAt;
-    table.push([
-      "report: job's own time",
-      `${seconds(jobMs)} (completedAt - startedAt)`,
-    ]);
+    table.push(["report: job's own time", `${seconds(jobMs)} (completedAt - startedAt)`]);
     if (jobMs < first.ms / 10) {
       table.push(['  !! completedAt is near startedAt', 'it is set by now() in the job transaction, i.e. its start']);
     }

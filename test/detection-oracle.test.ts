@@ -25,6 +25,7 @@ import {
   allIndicators,
   type Client,
   createCollection,
+  createRule,
   createTenant,
   expectMember,
   importText,
@@ -32,6 +33,7 @@ import {
   type ImportProperties,
   sendEvents,
   startTestApp,
+  updateRule,
   waitFor,
 } from './kit.ts';
 import { RevokeIndicator } from './operations.ts';
@@ -39,35 +41,6 @@ import { RevokeIndicator } from './operations.ts';
 const app = await startTestApp();
 
 const SEED = Number(process.env.ORACLE_SEED) || Date.now() % 2_147_483_647;
-
-const OracleCreateRule = graphql(`
-  mutation OracleCreateRule($input: CreateDetectionRuleInput!) {
-    createDetectionRule(input: $input) {
-      __typename
-      ... on CreateDetectionRuleSuccess {
-        detectionRule {
-          id
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const OracleUpdateRule = graphql(`
-  mutation OracleUpdateRule($input: UpdateDetectionRuleInput!) {
-    updateDetectionRule(input: $input) {
-      __typename
-      ... on UpdateDetectionRuleSuccess {
-        detectionRule {
-          id
-          enabled
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
 
 const OracleRetrohunts = graphql(`
   query OracleRetrohunts($id: ID!) {
@@ -664,14 +637,8 @@ class Oracle {
 // ---------------------------------------------------------------------------------------
 // The service's side
 
-async function createRule(client: Client, collectionId: string): Promise<string> {
-  const result = await client.gql(OracleCreateRule, { input: { collectionId } });
-  return expectMember(result.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule.id;
-}
-
 async function setEnabled(client: Client, id: string, enabled: boolean) {
-  const result = await client.gql(OracleUpdateRule, { input: { id, enabled } });
-  expect(expectMember(result.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule.enabled).toBe(enabled);
+  expect((await updateRule(client, id, { enabled })).enabled).toBe(enabled);
 }
 
 /** The newest retrohunt once the rule has `count` of them and all have ended. */
@@ -838,11 +805,11 @@ describe('detection oracle', () => {
     // Phase A: rules on the first two, before any event (their retrohunts find nothing).
     const rules = {
       shared: {
-        id: await createRule(client, shared),
+        id: (await createRule(client, shared)).id,
         communities: new Set([top, one, two]),
         indicators: indicators.shared,
       },
-      own: { id: await createRule(client, own), communities: new Set([one]), indicators: indicators.own },
+      own: { id: (await createRule(client, own)).id, communities: new Set([one]), indicators: indicators.own },
       late: { id: '', communities: new Set([top, one, two]), indicators: indicators.late },
     };
     names.set(rules.shared.id, 'shared rule');
@@ -876,7 +843,7 @@ describe('detection oracle', () => {
     expectNoDifferences(await differences(client, oracle, [rules.shared, rules.own], names), 'live detection');
 
     // Phase B: the late collection's rule, after the events: a retrohunt over them.
-    rules.late.id = await createRule(client, late);
+    rules.late.id = (await createRule(client, late)).id;
     names.set(rules.late.id, 'late rule');
     let hunt = await lastRetrohunt(client, rules.late.id, 1);
     const lateHunt = oracle.retrohunt(rules.late, stored);

@@ -11,6 +11,7 @@ import {
   ABC,
   type Client,
   createCollection,
+  createRule,
   createTenant,
   createUser,
   daysAgo,
@@ -23,44 +24,14 @@ import {
   startTestApp,
   type Tenant,
   unique,
+  updateRule,
   waitFor,
   waitForImport,
 } from './kit.ts';
-import { RevokeIndicator } from './operations.ts';
+import { CreateDetectionRule, RevokeIndicator, UpdateDetectionRule } from './operations.ts';
 
 const app = await startTestApp();
 const { prisma } = app.services;
-
-graphql(`
-  fragment DetectionRetrohuntFields on Retrohunt {
-    id
-    trigger
-    status
-    indicatorsSince
-    rangeStart
-    rangeEnd
-    scannedUntil
-    matches
-    alertsCreated
-    failureMessage
-    startedAt
-    finishedAt
-  }
-`);
-
-graphql(`
-  fragment DetectionRuleFields on DetectionRule {
-    id
-    name
-    enabled
-    collection {
-      id
-    }
-    latestRetrohunt {
-      ...DetectionRetrohuntFields
-    }
-  }
-`);
 
 graphql(`
   fragment DetectionAlertFields on Alert {
@@ -85,34 +56,6 @@ graphql(`
     indicator {
       id
       value
-    }
-  }
-`);
-
-const CreateRule = graphql(`
-  mutation CreateRule($input: CreateDetectionRuleInput!) {
-    createDetectionRule(input: $input) {
-      __typename
-      ... on CreateDetectionRuleSuccess {
-        detectionRule {
-          ...DetectionRuleFields
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const UpdateRule = graphql(`
-  mutation DetectionUpdateRule($input: UpdateDetectionRuleInput!) {
-    updateDetectionRule(input: $input) {
-      __typename
-      ... on UpdateDetectionRuleSuccess {
-        detectionRule {
-          ...DetectionRuleFields
-        }
-      }
-      ...MutationError
     }
   }
 `);
@@ -205,17 +148,6 @@ const UpdateAlertStatus = graphql(`
 
 type AlertFilter = { collectionId?: string; ruleId?: string; status?: AlertStatus; retrohunt?: boolean };
 
-/** A rule that must be created; answers it as the mutation does. */
-async function createRule(client: Client, collectionId: string, input: { name?: string; enabled?: boolean } = {}) {
-  const result = await client.gql(CreateRule, { input: { collectionId, ...input } });
-  return expectMember(result.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule;
-}
-
-async function updateRule(client: Client, id: string, input: { name?: string; enabled?: boolean }) {
-  const result = await client.gql(UpdateRule, { input: { id, ...input } });
-  return expectMember(result.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
-}
-
 async function ruleState(client: Client, id: string) {
   const { node } = await client.gql(RuleNode, { id });
   if (!node || !('retrohunts' in node)) return expect.fail(`rule ${id} is not visible`);
@@ -286,7 +218,7 @@ describe('detection', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     await importText(tenant.client, collectionId, '203.0.113.9\n');
-    const rule = await tenant.client.gql(CreateRule, { input: { collectionId } });
+    const rule = await tenant.client.gql(CreateDetectionRule, { input: { collectionId } });
     expectMember(rule.createDetectionRule, 'CreateDetectionRuleSuccess');
     // The indicator is valid from its import: events from then on match.
     const at = new Date().toISOString();
@@ -312,7 +244,7 @@ describe('detection', () => {
     await sendEvents(tenant.client, [{ '@timestamp': daysAgo(2), dns: { question: { name: 'bad.example' } } }]);
     // Valid from now: the event two days ago is inside the 5-day look-back.
     await importText(tenant.client, collectionId, 'bad.example\n');
-    await tenant.client.gql(CreateRule, { input: { collectionId } });
+    await tenant.client.gql(CreateDetectionRule, { input: { collectionId } });
     const alert = await waitFor(async () => (await tenant.client.gql(Alerts, { collectionId })).alerts.edges[0]?.node);
     expect(alert).toMatchObject({ retrohunt: true, count: 1, value: 'bad.example', field: 'dns.question.name' });
   });
@@ -338,7 +270,7 @@ describe('rules', () => {
     const later = await createRule(tenant.client, collection.id, { name: 'second rule' });
     expect(later).toMatchObject({ name: 'second rule', enabled: true, latestRetrohunt: { trigger: 'RULE_CREATED' } });
     // Rule names are unique per collection.
-    const again = await tenant.client.gql(CreateRule, {
+    const again = await tenant.client.gql(CreateDetectionRule, {
       input: { collectionId: collection.id, name: ' second rule ' },
     });
     expectMember(again.createDetectionRule, 'ConflictError');
@@ -416,9 +348,11 @@ describe('rules', () => {
     const viewer = await createUser(app, [{ communityId: tenant.communityRawId, role: 'viewer' }]);
     const forbidden = { __typename: 'ForbiddenError', code: 'FORBIDDEN', missingPermission: 'MANAGE_DETECTION_RULES' };
 
-    expect((await viewer.gql(CreateRule, { input: { collectionId } })).createDetectionRule).toMatchObject(forbidden);
+    expect((await viewer.gql(CreateDetectionRule, { input: { collectionId } })).createDetectionRule).toMatchObject(
+      forbidden,
+    );
     expect(
-      (await viewer.gql(UpdateRule, { input: { id: rule.id, enabled: false } })).updateDetectionRule,
+      (await viewer.gql(UpdateDetectionRule, { input: { id: rule.id, enabled: false } })).updateDetectionRule,
     ).toMatchObject(forbidden);
     // A viewer reads the rules.
     const seen = await viewer.gql(CollectionRules, { id: collectionId });
@@ -458,11 +392,13 @@ describe('rules', () => {
     const msspRule = await createRule(mssp.client, shared.id);
     const clientUser = await createUser(app, [{ communityId: mssp.childRawIds[0], role: 'admin' }]);
     for (const below of [clientUser, mssp.client.withCommunities(mssp.childIds[0])]) {
-      expect((await below.gql(CreateRule, { input: { collectionId: shared.id } })).createDetectionRule).toMatchObject({
+      expect(
+        (await below.gql(CreateDetectionRule, { input: { collectionId: shared.id } })).createDetectionRule,
+      ).toMatchObject({
         __typename: 'ForbiddenError',
       });
       expect(
-        (await below.gql(UpdateRule, { input: { id: msspRule.id, enabled: false } })).updateDetectionRule,
+        (await below.gql(UpdateDetectionRule, { input: { id: msspRule.id, enabled: false } })).updateDetectionRule,
       ).toMatchObject({ __typename: 'ForbiddenError' });
       // It reads the shared collection's rule.
       expect((await below.gql(CollectionRules, { id: shared.id })).node).toMatchObject({

@@ -24,6 +24,7 @@ import {
   type IndicatorNode,
   type TestApp,
 } from './kit.ts';
+import { splitCsvLine } from './csv-line.ts';
 
 const REAL = new URL('../../shared/fixtures/real/', import.meta.url);
 const CATALOGUE = new URL('../src/modules/threats/demo-catalogue.json', import.meta.url);
@@ -39,26 +40,6 @@ interface FileRow {
   /** 1-based line in the file (row in a sheet). */
   line: number;
   cells: string[];
-}
-
-/** One CSV line: `""` escapes inside quotes, no quoted newlines (these files have none); cells trimmed. */
-function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const char = line[i];
-    if (quoted && char === '"' && line[i + 1] === '"') {
-      cell += '"';
-      i += 1;
-    } else if (char === '"') quoted = !quoted;
-    else if (char === ',' && !quoted) {
-      cells.push(cell.trim());
-      cell = '';
-    } else cell += char;
-  }
-  cells.push(cell.trim());
-  return cells;
 }
 
 /** Every non-blank line that is not a `#` comment (header row included), or every non-empty sheet row. */

@@ -20,12 +20,14 @@ import type {
 } from './generated/graphql.ts';
 import {
   CreateCollection,
+  CreateDetectionRule,
   GenerateTelemetryReport,
   ImportJobState,
   ImportText,
   Indicators,
   TelemetryReportDetails,
   Threats,
+  UpdateDetectionRule,
 } from './operations.ts';
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'sensor';
@@ -359,4 +361,23 @@ export async function waitForReport(client: Client, reportId: string): Promise<R
     },
     { what: `report ${reportId}` },
   );
+}
+
+// ---------------------------------------------------------------------------------------
+// Detection rules, as a user manages them.
+
+/** A rule that must be created; answers it as the mutation does (with its newest retrohunt). */
+export async function createRule(
+  client: Client,
+  collectionId: string,
+  input: { name?: string; enabled?: boolean } = {},
+) {
+  const result = await client.gql(CreateDetectionRule, { input: { collectionId, ...input } });
+  return expectMember(result.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule;
+}
+
+/** A rule change that must succeed; answers the rule as the mutation does. */
+export async function updateRule(client: Client, id: string, input: { name?: string; enabled?: boolean }) {
+  const result = await client.gql(UpdateDetectionRule, { input: { id, ...input } });
+  return expectMember(result.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
 }

@@ -16,6 +16,7 @@ import {
   type ThreatNames,
 } from '../src/modules/imports/mapping.ts';
 import type { SourceRow } from '../src/modules/imports/runner.ts';
+import { splitCsvLine } from './csv-line.ts';
 
 /** A catalogue of the real one's shape: names shared between a group and a malware, aliases shared too. */
 const CATALOGUE: ThreatNames[] = [
@@ -537,26 +538,6 @@ const REAL = new URL('../../shared/fixtures/real/', import.meta.url);
 interface FirstRows {
   commentedHeader: string[] | null;
   rows: string[][];
-}
-
-/** Splits one CSV line: quotes with `""` escapes, no quoted newlines (none in these lines). */
-function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const char = line[i];
-    if (quoted && char === '"' && line[i + 1] === '"') {
-      cell += '"';
-      i += 1;
-    } else if (char === '"') quoted = !quoted;
-    else if (char === ',' && !quoted) {
-      cells.push(cell.trim());
-      cell = '';
-    } else cell += char;
-  }
-  cells.push(cell.trim());
-  return cells;
 }
 
 /** Up to 11 rows (a header and 10 samples); a comment line right above the first row is a commented header. */

@@ -300,6 +300,23 @@ export const ImportFile = graphql(`
   }
 `);
 
+// ---- notifications
+
+export const MarkNotificationsRead = graphql(`
+  mutation MarkNotificationsRead($input: MarkNotificationsReadInput!) {
+    markNotificationsRead(input: $input) {
+      __typename
+      ... on MarkNotificationsReadSuccess {
+        result {
+          markedRead
+          unreadCount
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
 // ---- telemetry
 
 export const GenerateTelemetryReport = graphql(`
@@ -381,6 +398,69 @@ export const LatestTelemetryReport = graphql(`
           status
         }
       }
+    }
+  }
+`);
+
+// ---- detection
+
+/** What a retrohunt shows of its progress. */
+export const DetectionRetrohuntFields = graphql(`
+  fragment DetectionRetrohuntFields on Retrohunt {
+    id
+    trigger
+    status
+    indicatorsSince
+    rangeStart
+    rangeEnd
+    scannedUntil
+    matches
+    alertsCreated
+    failureMessage
+    startedAt
+    finishedAt
+  }
+`);
+
+/** A rule with its newest retrohunt, as the rule page shows it. */
+export const DetectionRuleFields = graphql(`
+  fragment DetectionRuleFields on DetectionRule {
+    id
+    name
+    enabled
+    collection {
+      id
+    }
+    latestRetrohunt {
+      ...DetectionRetrohuntFields
+    }
+  }
+`);
+
+export const CreateDetectionRule = graphql(`
+  mutation CreateDetectionRule($input: CreateDetectionRuleInput!) {
+    createDetectionRule(input: $input) {
+      __typename
+      ... on CreateDetectionRuleSuccess {
+        detectionRule {
+          ...DetectionRuleFields
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const UpdateDetectionRule = graphql(`
+  mutation UpdateDetectionRule($input: UpdateDetectionRuleInput!) {
+    updateDetectionRule(input: $input) {
+      __typename
+      ... on UpdateDetectionRuleSuccess {
+        detectionRule {
+          ...DetectionRuleFields
+        }
+      }
+      ...MutationError
     }
   }
 `);

@@ -18,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import WebSocket from 'ws';
 import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
+import { CreateDetectionRule, UpdateDetectionRule } from './operations.ts';
 import {
   createCollection,
   createTenant,
@@ -633,37 +634,6 @@ const RetrohuntUpdated = graphql(`
   }
 `);
 
-const SubscriptionsCreateRule = graphql(`
-  mutation SubscriptionsCreateRule($input: CreateDetectionRuleInput!) {
-    createDetectionRule(input: $input) {
-      __typename
-      ... on CreateDetectionRuleSuccess {
-        detectionRule {
-          id
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const SubscriptionsUpdateRule = graphql(`
-  mutation SubscriptionsUpdateRule($input: UpdateDetectionRuleInput!) {
-    updateDetectionRule(input: $input) {
-      __typename
-      ... on UpdateDetectionRuleSuccess {
-        detectionRule {
-          id
-          latestRetrohunt {
-            id
-          }
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
 /** A collection with a rule (made with it) watching `values` (IPs), valid for a day already. */
 async function watched(client: Client, communityId: string, values: string[], availableForSubCommunities = false) {
   const collection = await createCollection(client, {
@@ -775,7 +745,7 @@ async function heldRetrohunt(tenant: Tenant) {
       days.map((d) => ({ '@timestamp': daysAgo(d), 'source.ip': ip })),
     ),
   ).toMatchObject({ status: 200, accepted: days.length });
-  const created = await tenant.client.gql(SubscriptionsCreateRule, { input: { collectionId, enabled: false } });
+  const created = await tenant.client.gql(CreateDetectionRule, { input: { collectionId, enabled: false } });
   const ruleId = expectMember(created.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule.id;
 
   const { pool } = app.services;
@@ -802,7 +772,7 @@ async function heldRetrohunt(tenant: Tenant) {
     'INSERT INTO detection_matches (rule_id, indicator_id, event_id, ts) VALUES ($1, $2, $3, $4)',
     [fromGlobalId(ruleId).id, rows[0].indicator_id, rows[0].event_id, rows[0].ts],
   );
-  const enabled = await tenant.client.gql(SubscriptionsUpdateRule, { input: { id: ruleId, enabled: true } });
+  const enabled = await tenant.client.gql(UpdateDetectionRule, { input: { id: ruleId, enabled: true } });
   const rule = expectMember(enabled.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
   /** Where it waits: the start of the day three days ago. */
   const heldAt = `${daysAgo(3).slice(0, 10)}T00:00:00.000Z`;

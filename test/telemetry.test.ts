@@ -29,6 +29,7 @@ import {
 import {
   GenerateTelemetryReport,
   LatestTelemetryReport,
+  MarkNotificationsRead,
   RevokeIndicator,
   TelemetryReportDetails,
 } from './operations.ts';
@@ -126,21 +127,6 @@ const Notifications = graphql(`
           }
         }
       }
-    }
-  }
-`);
-
-const MarkRead = graphql(`
-  mutation TelemetryMarkNotificationsRead($input: MarkNotificationsReadInput!) {
-    markNotificationsRead(input: $input) {
-      __typename
-      ... on MarkNotificationsReadSuccess {
-        result {
-          markedRead
-          unreadCount
-        }
-      }
-      ...MutationError
     }
   }
 `);
@@ -556,17 +542,21 @@ describe('the ready notification', () => {
     expect((await notifications(colleague, {})).notifications).toMatchObject({ totalCount: 0, edges: [] });
     expect((await notifications(colleague, {})).unreadNotificationCount).toBe(0);
 
-    const marked = await tenant.client.gql(MarkRead, { input: { ids: [readySecond.id] } });
+    const marked = await tenant.client.gql(MarkNotificationsRead, { input: { ids: [readySecond.id] } });
     expect(marked.markNotificationsRead).toEqual({
       __typename: 'MarkNotificationsReadSuccess',
       result: { markedRead: 1, unreadCount: 2 },
     });
     // Marking it again changes nothing; the colleague cannot mark it.
-    expect((await tenant.client.gql(MarkRead, { input: { ids: [readySecond.id] } })).markNotificationsRead).toEqual({
+    expect(
+      (await tenant.client.gql(MarkNotificationsRead, { input: { ids: [readySecond.id] } })).markNotificationsRead,
+    ).toEqual({
       __typename: 'MarkNotificationsReadSuccess',
       result: { markedRead: 0, unreadCount: 2 },
     });
-    expect((await colleague.gql(MarkRead, { input: { ids: [readyFirst.id] } })).markNotificationsRead).toEqual({
+    expect(
+      (await colleague.gql(MarkNotificationsRead, { input: { ids: [readyFirst.id] } })).markNotificationsRead,
+    ).toEqual({
       __typename: 'MarkNotificationsReadSuccess',
       result: { markedRead: 0, unreadCount: 0 },
     });
@@ -595,7 +585,7 @@ describe('the ready notification', () => {
     expect(paged).toEqual(unreadFirst);
 
     // Without ids: every one of the user's, none of anybody else's.
-    expect((await tenant.client.gql(MarkRead, { input: {} })).markNotificationsRead).toEqual({
+    expect((await tenant.client.gql(MarkNotificationsRead, { input: {} })).markNotificationsRead).toEqual({
       __typename: 'MarkNotificationsReadSuccess',
       result: { markedRead: 2, unreadCount: 0 },
     });

@@ -34,11 +34,14 @@ import {
 import {
   Collections,
   CreateCollection,
+  CreateDetectionRule,
   GenerateTelemetryReport,
   ImportText,
   Indicators,
+  MarkNotificationsRead,
   RevokeIndicator,
   UpdateCollection,
+  UpdateDetectionRule,
 } from './operations.ts';
 
 const app = await startTestApp();
@@ -173,21 +176,6 @@ const UpdateIndicator = graphql(`
           threats {
             id
           }
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const MarkNotificationsRead = graphql(`
-  mutation TenancyMarkNotificationsRead($input: MarkNotificationsReadInput!) {
-    markNotificationsRead(input: $input) {
-      __typename
-      ... on MarkNotificationsReadSuccess {
-        result {
-          markedRead
-          unreadCount
         }
       }
       ...MutationError
@@ -1380,38 +1368,6 @@ const DetectionAlerts = graphql(`
           }
         }
       }
-    }
-  }
-`);
-
-const CreateDetectionRule = graphql(`
-  mutation TenancyCreateDetectionRule($input: CreateDetectionRuleInput!) {
-    createDetectionRule(input: $input) {
-      __typename
-      ... on CreateDetectionRuleSuccess {
-        detectionRule {
-          id
-          latestRetrohunt {
-            id
-          }
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const UpdateDetectionRule = graphql(`
-  mutation TenancyUpdateDetectionRule($input: UpdateDetectionRuleInput!) {
-    updateDetectionRule(input: $input) {
-      __typename
-      ... on UpdateDetectionRuleSuccess {
-        detectionRule {
-          id
-          enabled
-        }
-      }
-      ...MutationError
     }
   }
 `);

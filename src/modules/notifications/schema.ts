@@ -4,28 +4,15 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { markNotificationsRead, notificationFilter, notificationForDelivery } from './service.ts';
+import { markNotificationsRead, notificationFilter, notificationForDelivery, sharedDeliveryLoad } from './service.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
 
-/**
- * A pushed notification's subject, loaded once per process for all the subscriptions with
- * the same access (a user's many open widgets) rather than once each: they all ask in the
- * same moment, so the first load is shared for a few seconds.
- */
-const deliveredSubjects = new Map<string, Promise<unknown>>();
-const DELIVERY_SHARE_MS = 2000;
-
-function deliveredSubject(ctx: Context, info: GraphQLResolveInfo, typename: string, id: string): Promise<unknown> {
-  const key = `${ctx.access.fingerprint} ${typename}:${id}`;
-  let loading = deliveredSubjects.get(key);
-  if (!loading) {
-    loading = resolveNodes(builder, ctx, info, [{ typename, id }]).then(([node]) => node);
-    deliveredSubjects.set(key, loading);
-    setTimeout(() => deliveredSubjects.delete(key), DELIVERY_SHARE_MS).unref();
-  }
-  return loading;
-}
+/** A pushed notification's subject, loaded once for all the subscriptions with the same access. */
+const deliveredSubject = (ctx: Context, info: GraphQLResolveInfo, typename: string, id: string) =>
+  sharedDeliveryLoad(`subject ${ctx.access.fingerprint} ${typename}:${id}`, () =>
+    resolveNodes(builder, ctx, info, [{ typename, id }]).then(([node]) => node),
+  );
 
 export const Notification = builder.prismaNode('Notification', {
   id: { field: 'id' },

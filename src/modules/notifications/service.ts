@@ -49,24 +49,31 @@ export async function markNotificationsRead(ctx: RequestContext, ids: string[] |
 }
 
 /**
- * A new notification, read once per process however many of the user's subscriptions
- * deliver it (a user may have thousands of widgets open): the first read is shared for a
- * few seconds. Each subscription has checked its own access to the notification before.
+ * Loads shared by every subscription of this process that delivers the same notification
+ * (a user may have thousands of widgets open): they all ask in the same moment, so the
+ * first load serves them all for a few seconds. The key must hold everything the result
+ * depends on (the caller's access, when it filters).
  */
-const deliveries = new Map<string, Promise<Notification | null>>();
-const DELIVERY_SHARE_MS = 5000;
+const deliveryLoads = new Map<string, Promise<unknown>>();
+const DELIVERY_SHARE_MS = 3000;
 
-export function notificationForDelivery(
-  prisma: Services['prisma'],
-  id: string,
-  query: { select?: object; include?: object },
-): Promise<Notification | null> {
-  const key = `${id} ${JSON.stringify(query)}`;
-  let loading = deliveries.get(key);
+export function sharedDeliveryLoad<T>(key: string, load: () => Promise<T>): Promise<T> {
+  let loading = deliveryLoads.get(key) as Promise<T> | undefined;
   if (!loading) {
-    loading = prisma.notification.findUnique({ ...query, where: { id } }) as Promise<Notification | null>;
-    deliveries.set(key, loading);
-    setTimeout(() => deliveries.delete(key), DELIVERY_SHARE_MS).unref();
+    loading = load();
+    deliveryLoads.set(key, loading);
+    setTimeout(() => deliveryLoads.delete(key), DELIVERY_SHARE_MS).unref();
   }
   return loading;
 }
+
+/** A new notification; each subscription has checked its own access to it before. */
+export const notificationForDelivery = (
+  prisma: Services['prisma'],
+  id: string,
+  query: { select?: object; include?: object },
+) =>
+  sharedDeliveryLoad(
+    `notification ${id} ${JSON.stringify(query)}`,
+    () => prisma.notification.findUnique({ ...query, where: { id } }) as Promise<Notification | null>,
+  );
