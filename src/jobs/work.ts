@@ -2,6 +2,7 @@
 // (so pg-boss retries it); the last one also records the failure where users see it, and
 // so does the dead-letter queue, for jobs whose worker kept dying (no heartbeat) and so
 // never reached the catch. Giving up is idempotent: both may happen.
+import type { WorkOptions } from 'pg-boss';
 import type { Services } from '../services.ts';
 
 export interface JobHandler<Data extends object> {
@@ -16,14 +17,26 @@ export interface JobHandler<Data extends object> {
   deadLetter: string;
 }
 
+/**
+ * How often an idle worker looks for jobs without being woken. NOTIFY wakes workers for new
+ * jobs only: a retried job (a failed attempt, or one a stopping process handed back) becomes
+ * due later without one, and pg-boss's own backstop for NOTIFY queues is 30 s.
+ */
+const IDLE_POLL_SECONDS = 2;
+
 export async function workWithRetries<Data extends object>(
   { boss, logger }: Pick<Services, 'boss' | 'logger'>,
   queue: string,
   handler: JobHandler<Data>,
 ): Promise<void> {
-  await boss.work<Data, void, { includeMetadata: true; localConcurrency: number }>(
+  await boss.work<Data, void, { includeMetadata: true } & WorkOptions>(
     queue,
-    { includeMetadata: true, localConcurrency: handler.localConcurrency ?? 1 },
+    {
+      includeMetadata: true,
+      localConcurrency: handler.localConcurrency ?? 1,
+      pollingIntervalSeconds: IDLE_POLL_SECONDS,
+      notifyPollingIntervalSeconds: IDLE_POLL_SECONDS,
+    },
     async ([job]) => {
       try {
         await handler.run(job.data);
@@ -34,5 +47,9 @@ export async function workWithRetries<Data extends object>(
       }
     },
   );
-  await boss.work<Data>(handler.deadLetter, async ([job]) => handler.giveUp(job.data));
+  await boss.work<Data>(
+    handler.deadLetter,
+    { pollingIntervalSeconds: IDLE_POLL_SECONDS, notifyPollingIntervalSeconds: IDLE_POLL_SECONDS },
+    async ([job]) => handler.giveUp(job.data),
+  );
 }
