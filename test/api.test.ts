@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { parse, validate } from 'graphql';
+import { complexityFromQuery } from '@pothos/plugin-complexity';
 import { describe, expect, it, vi } from 'vitest';
 import { graphiqlTabs } from '../src/graphql/graphiql-examples.ts';
 import { schema } from '../src/graphql/schema.ts';
 import { graphql } from './generated/gql.ts';
 import { CreateCollection, Threats } from './operations.ts';
-import { createTenant, expectMember, startTestApp } from './kit.ts';
+import { createTenant, expectMember, startTestApp, toGlobalId } from './kit.ts';
 
 const app = await startTestApp({}, { workers: false });
 
@@ -60,8 +62,16 @@ describe('the HTTP surface', () => {
     expect(html).toContain('Authorization');
   });
 
-  it('opens GraphiQL with example operations that are valid against the schema', () => {
-    for (const { query } of graphiqlTabs) expect(validate(schema, parse(query))).toEqual([]);
+  it('opens GraphiQL with example operations that are valid against the schema and within the cost limit', () => {
+    for (const { query } of graphiqlTabs) {
+      expect(validate(schema, parse(query))).toEqual([]);
+      // Every ID variable filled in (the cost does not depend on which object).
+      const variables = Object.fromEntries(
+        [...query.matchAll(/\$(\w+): ID!/g)].map(([, name]) => [name, toGlobalId('Collection', randomUUID())]),
+      );
+      const { complexity } = complexityFromQuery(query, { schema, ctx: app.services, variables });
+      expect(complexity).toBeLessThanOrEqual(app.env.QUERY_MAX_COST);
+    }
   });
 
   it('answers liveness and readiness', async () => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parse } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_SIZE } from '../src/graphql/builder.ts';
+import { MAX_PAGE_SIZE } from '../src/graphql/limits.ts';
 import { graphql } from './generated/gql.ts';
 import type { IndicatorsQuery, IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
 import { Indicators, RevokeIndicator } from './operations.ts';
@@ -109,21 +109,30 @@ describe('listing indicators', () => {
     ]);
   });
 
-  it(`caps \`first\` at ${MAX_PAGE_SIZE}: a larger page size gets ${MAX_PAGE_SIZE} rows and a next page; a negative one is an error`, async () => {
+  it(`serves pages of up to ${MAX_PAGE_SIZE}; a larger \`first\` (100000 too) or a negative one is refused, saying why`, async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const lines = Array.from({ length: MAX_PAGE_SIZE + 5 }, (_, i) => `198.51.${Math.floor(i / 200)}.${i % 200}`);
     await importLines(tenant.client, collectionId, lines);
 
-    const big = await list(tenant.client, collectionId, { first: 500 });
-    expect(big.indicators.edges).toHaveLength(MAX_PAGE_SIZE);
-    expect(big.indicators.pageInfo.hasNextPage).toBe(true);
-    expect(big.indicators.totalCount).toBe(lines.length);
-    const rest = await list(tenant.client, collectionId, { first: 500, after: big.indicators.pageInfo.endCursor });
+    const full = await list(tenant.client, collectionId, { first: MAX_PAGE_SIZE });
+    expect(full.indicators.edges).toHaveLength(MAX_PAGE_SIZE);
+    expect(full.indicators.pageInfo.hasNextPage).toBe(true);
+    expect(full.indicators.totalCount).toBe(lines.length);
+    const rest = await list(tenant.client, collectionId, {
+      first: MAX_PAGE_SIZE,
+      after: full.indicators.pageInfo.endCursor,
+    });
     expect(rest.indicators.edges).toHaveLength(5);
     expect(rest.indicators.pageInfo.hasNextPage).toBe(false);
-    expect(new Set([...values(big), ...values(rest)])).toEqual(new Set(lines));
+    expect(new Set([...values(full), ...values(rest)])).toEqual(new Set(lines));
 
+    for (const first of [MAX_PAGE_SIZE + 1, 100_000]) {
+      const refused = await tenant.client.execute(Indicators, { id: collectionId, first });
+      expect(refused.data?.node ?? null).toBeNull();
+      expect(refused.errors?.[0].message).toBe(`indicators(first:) may be at most ${MAX_PAGE_SIZE}, not ${first}`);
+      expect(refused.errors?.[0].extensions?.code).toBe('VALIDATION');
+    }
     const negative = await tenant.client.execute(Indicators, { id: collectionId, first: -1 });
     expect(negative.errors?.[0].message).toMatch(/first.*non-negative/);
   });

@@ -53,7 +53,7 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(1024 * 1024),
-  /** Query limits (graphql-armor), the same over HTTP, SSE and WebSocket. */
+  /** Query limits (graphql-armor; the cost by the Pothos complexity plugin), the same over HTTP, SSE and WebSocket. */
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(20),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),

@@ -1,5 +1,6 @@
 // The schema builder and its plugins; types live in src/modules/*/schema.ts.
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
@@ -11,8 +12,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Context } from './context.ts';
 import { AppError, ForbiddenError } from './errors.ts';
 import { assertNodeTypename, decodeGlobalIdOrFail } from './global-id.ts';
-
-export const MAX_PAGE_SIZE = 100;
+import { complexityError, DEFAULT_PAGE_SIZE, fieldComplexity, MAX_PAGE_SIZE } from './limits.ts';
 
 /** The permission a failed scope check asked for, for ForbiddenError.missingPermission. */
 function firstMissingPermission(failure: AuthFailure): string | undefined {
@@ -45,8 +45,9 @@ export const builder = new SchemaBuilder<{
 }>({
   // Order matters. Relay first so that authScopes see decoded global ids; errors around
   // scope-auth so that a permission failure of a mutation is a ForbiddenError member of
-  // its result union; scope-auth before the plugins that load data (prisma, dataloader).
-  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin],
+  // its result union; scope-auth before the plugins that load data (prisma, dataloader);
+  // complexity last, so that its check of a root field runs before all of them.
+  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Every request is authenticated by createContext; scopes only check permissions.
@@ -83,13 +84,18 @@ export const builder = new SchemaBuilder<{
     defaultUnionOptions: { name: ({ fieldName }) => `${capitalise(fieldName)}Result` },
     defaultResultOptions: { name: ({ fieldName }) => `${capitalise(fieldName)}Success` },
   },
+  complexity: {
+    fieldComplexity,
+    complexityError,
+    limit: (ctx) => ({ complexity: ctx.env.QUERY_MAX_COST }),
+  },
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
     maxConnectionSize: MAX_PAGE_SIZE,
-    defaultConnectionSize: 20,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
     onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
   },
 });
