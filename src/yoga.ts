@@ -2,6 +2,7 @@
 // call `yoga.fetch` in-process; src/server.ts adds the WebSocket transport.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { PothosValidationError } from '@pothos/core';
+import { shortenIdsIn } from './graphql/global-id.ts';
 import { createFetch } from '@whatwg-node/fetch';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -37,8 +38,12 @@ export function createYogaApp(services: Services): Yoga {
       // takes, a negative `first`) with a validation error: the caller's mistake, said so.
       maskError: (error, message, isDev) => {
         if (error instanceof GraphQLError && error.originalError instanceof PothosValidationError) {
-          // The same error (so not logged as a fault of ours), with the code clients check.
-          Object.assign(error, { extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+          // The same error (so not logged as a fault of ours), with the code clients check,
+          // and without echoing a hostile 10 kB id back in full.
+          Object.assign(error, {
+            message: shortenIdsIn(error.message),
+            extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+          });
           return error;
         }
         return maskError(error, message, isDev);

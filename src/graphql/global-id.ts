@@ -8,9 +8,15 @@ const MAX_GLOBAL_ID_LENGTH = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TYPENAME = /^[A-Z][A-Za-z]{0,63}$/;
 
+/** An id as an error message may show it: a hostile 10 kB id is cut to its first 40 characters. */
+export const shortenId = (globalID: string) => (globalID.length > 40 ? `${globalID.slice(0, 40)}…` : globalID);
+
+/** Every id-like run of characters in a message, shortened (for messages written by libraries). */
+export const shortenIdsIn = (message: string) => message.replace(/[\w+/=-]{41,}/g, shortenId);
+
 export function decodeGlobalIdOrFail(globalID: string): { typename: string; id: string } {
   const invalid = () =>
-    createGraphQLError(`Invalid ID "${globalID.slice(0, 40)}${globalID.length > 40 ? '…' : ''}"`, {
+    createGraphQLError(`Invalid ID "${shortenId(globalID)}"`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });
   if (globalID.length > MAX_GLOBAL_ID_LENGTH) throw invalid();
