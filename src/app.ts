@@ -11,7 +11,14 @@ import type { Services } from './services.ts';
 export async function createServices(env: Env, databaseUrl: string): Promise<Services> {
   const logger = pino({ level: env.LOG_LEVEL, base: { role: env.ROLE } });
   const { pool, prisma } = createDatabaseClients(databaseUrl);
-  const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', useListenNotify: true, max: 4 });
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    schema: 'pgboss',
+    useListenNotify: true,
+    max: 4,
+    superviseIntervalSeconds: env.JOB_SUPERVISE_SECONDS,
+    monitorIntervalSeconds: env.JOB_SUPERVISE_SECONDS,
+  });
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   await boss.start();
   await createQueues(boss);

@@ -2,6 +2,7 @@
 // answer errors, so they behave like the GraphQL endpoint (same key, same community
 // selection, same 401/400 answers, CORS from Yoga's plugin).
 import type { Plugin } from 'graphql-yoga';
+import { databaseUnavailableError, isDatabaseUnavailable } from './db/unavailable.ts';
 import { createContext, type Context } from './graphql/context.ts';
 import type { Services } from './services.ts';
 
@@ -26,6 +27,18 @@ export interface EndpointRequest {
   fetchAPI: FetchAPI;
 }
 
+/** The answer to a thrown error: its own status (401, 400, 429, 503), else a masked 500. */
+function failureResponse(services: Services, fetchAPI: FetchAPI, url: URL, error: unknown): Response {
+  const thrown = isDatabaseUnavailable(error) ? databaseUnavailableError() : error;
+  const http = (thrown as { extensions?: { http?: { status?: number; headers?: Record<string, string> } } }).extensions
+    ?.http;
+  if (http?.status) {
+    return jsonResponse(fetchAPI, http.status, { errors: [{ message: (thrown as Error).message }] }, http.headers);
+  }
+  services.logger.error({ err: error, path: url.pathname }, 'endpoint failed');
+  return errorResponse(fetchAPI, 500, 'Unexpected error.');
+}
+
 /** An authenticated endpoint at `path` answering `method`; other methods get 405. */
 export function endpoint(
   services: Services,
@@ -38,19 +51,11 @@ export function endpoint(
       const match = path.exec(url.pathname);
       if (!match) return;
       if (request.method !== method) return endResponse(errorResponse(fetchAPI, 405, `Use ${method}`));
-      let ctx: Context;
       try {
-        ctx = await createContext(services, { request, params: {} } as never);
-      } catch (error) {
-        const status = (error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status;
-        if (!status) throw error;
-        return endResponse(errorResponse(fetchAPI, status, (error as Error).message));
-      }
-      try {
+        const ctx = await createContext(services, { request, params: {} } as never);
         endResponse(await handle({ request, url, params: match.slice(1), ctx, fetchAPI }));
       } catch (error) {
-        services.logger.error({ err: error, path: url.pathname }, 'endpoint failed');
-        endResponse(errorResponse(fetchAPI, 500, 'Unexpected error.'));
+        endResponse(failureResponse(services, fetchAPI, url, error));
       }
     },
   };

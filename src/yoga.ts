@@ -6,6 +6,7 @@ import { shortenIdsIn } from './graphql/global-id.ts';
 import { createFetch } from '@whatwg-node/fetch';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { databaseUnavailableError, isDatabaseUnavailable } from './db/unavailable.ts';
 import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
 import { queryLimitPlugins } from './graphql/limits.ts';
@@ -46,6 +47,10 @@ export function createYogaApp(services: Services): Yoga {
           });
           return error;
         }
+        // A database outage is the client's cue to retry, not a bug to report.
+        if (isDatabaseUnavailable(error instanceof GraphQLError ? error.originalError : error)) {
+          return databaseUnavailableError();
+        }
         return maskError(error, message, isDev);
       },
     },
@@ -64,9 +69,14 @@ export function createYogaApp(services: Services): Yoga {
       useHeatmapSvg(services),
       useReadinessCheck({
         endpoint: '/ready',
+        // Not ready is a plain 503: the driver's message would name the database's host and port.
         check: async () => {
-          await services.pool.query('SELECT 1');
-          return (await services.boss.isInstalled()) === true;
+          try {
+            await services.pool.query('SELECT 1');
+            return (await services.boss.isInstalled()) === true;
+          } catch {
+            return false;
+          }
         },
       }),
       ...queryLimitPlugins(env),

@@ -5,13 +5,7 @@
 // spawned below, or by the workers of a test file running in parallel on the same database;
 // either way every import event seen here was published by another process.
 import type { ResultOf, TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { print, type FormattedExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -19,6 +13,7 @@ import WebSocket from 'ws';
 import { notify } from '../src/modules/notifications/service.ts';
 import { graphql } from './generated/gql.ts';
 import { CreateDetectionRule, UpdateDetectionRule } from './operations.ts';
+import { spawnService, STARTUP_MS, type ServiceProcess } from './processes.ts';
 import {
   createCollection,
   createTenant,
@@ -268,75 +263,6 @@ const notifyHere = (tenant: Tenant) =>
 // ---------------------------------------------------------------------------------------
 // The service in other processes: `npm start` with ROLE=worker or ROLE=api.
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** A child loads the whole service through tsx: seconds, more on a busy machine. */
-const STARTUP_MS = 50_000;
-/** Preloaded in the child: it exits when its stdin pipe closes, i.e. when this process is gone. */
-const EXIT_WITH_PARENT = 'data:text/javascript,process.stdin.on("close",()=>process.exit(1)).resume()';
-
-interface ServiceProcess {
-  pid: number;
-  /** The HTTP server's base URL (ROLE=api). */
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function spawnService(role: 'api' | 'worker'): Promise<ServiceProcess> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), `ioc-${role}-`));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, 'src/main.ts'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      NODE_ENV: 'test',
-      ROLE: role,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATA_DIR: dataDir,
-      SHUTDOWN_GRACE_SECONDS: '2',
-    },
-  });
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const output: string[] = [];
-  const started = new Promise<void>((resolve, reject) => {
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        output.push(line);
-        if (line.includes('"service started"')) resolve();
-      });
-    }
-    const failure = (why: string) => new Error(`the ${role} process ${why}:\n${output.join('\n')}`);
-    child.once('exit', (code, signal) => reject(failure(`ended (${code ?? signal}) before it started`)));
-    setTimeout(() => reject(failure(`did not start within ${STARTUP_MS} ms`)), STARTUP_MS).unref();
-  });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(kill, 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    process.off('exit', kill);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await started;
-    const url =
-      output.map((line) => /GraphQL API and GraphiQL on (http:\/\/[^\s"/]+)\/graphql/.exec(line)?.[1]).find(Boolean) ??
-      '';
-    if (role === 'api')
-      await waitFor(async () => (await fetch(`${url}/ready`).catch(() => null))?.ok, { what: `${url}/ready` });
-    return { pid: child.pid!, url, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
 let worker: ServiceProcess | undefined;
 let api: ServiceProcess | undefined;
 
@@ -345,7 +271,8 @@ beforeAll(async () => {
   // with a community present it leaves the shared test database alone.
   await app.services.prisma.community.create({ data: { name: unique('placeholder') } });
   // Both at once (each takes seconds to load); one that did start is stopped even if the other did not.
-  const spawned = await Promise.allSettled([spawnService('worker'), spawnService('api')]);
+  const databaseUrl = inject('databaseUrl');
+  const spawned = await Promise.allSettled([spawnService('worker', databaseUrl), spawnService('api', databaseUrl)]);
   [worker, api] = spawned.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
   for (const s of spawned) if (s.status === 'rejected') throw s.reason;
 }, STARTUP_MS + 30_000);

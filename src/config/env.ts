@@ -15,6 +15,11 @@ const envSchema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   /** Import jobs one worker process runs at once. */
   IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /**
+   * How often the job queue looks for jobs whose worker died (no heartbeat) to retry them,
+   * and refreshes its statistics, in seconds. pg-boss's own default is 60.
+   */
+  JOB_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   /** Indicators per community, all collections together. */
   INDICATOR_QUOTA: z.coerce.number().int().min(1).default(500_000),
   /** Largest text accepted by importIndicatorsFromText, in bytes. */

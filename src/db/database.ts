@@ -11,6 +11,6 @@ export interface DatabaseHandle {
 
 export async function openDatabase(env: Env, log: (line: string) => void = () => {}): Promise<DatabaseHandle> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, embedded: false, close: async () => {} };
-  const cluster = await startEmbeddedPostgres(path.join(env.DATA_DIR, 'postgres'), { persistent: true, log });
+  const cluster = await startEmbeddedPostgres(path.join(env.DATA_DIR, 'postgres'), { durable: true, log });
   return { url: cluster.url, embedded: true, close: () => cluster.stop() };
 }

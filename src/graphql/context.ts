@@ -3,6 +3,7 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createGraphQLError, type YogaInitialContext } from 'graphql-yoga';
 import { RateLimiterRes } from 'rate-limiter-flexible';
+import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { RequestContext, Services } from '../services.ts';
 import type { Access } from '../modules/communities/access.ts';
 import {
@@ -67,6 +68,15 @@ async function takeRequestAllowance(services: Services, apiKeyId: string): Promi
 }
 
 export async function createContext(services: Services, initial: InitialContext): Promise<Context> {
+  try {
+    return await contextOf(services, initial);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw databaseUnavailableError();
+    throw error;
+  }
+}
+
+async function contextOf(services: Services, initial: InitialContext): Promise<Context> {
   const { authorization, communities } = credentials(initial);
   const key = apiKeyFromAuthorization(authorization);
   if (!key) throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
