@@ -4,23 +4,35 @@
 // other test file's workers take these jobs.
 import http from 'node:http';
 import { createClient } from 'graphql-ws';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
-import { startThrowAwayPostgres } from '../src/db/embedded.ts';
+import { startThrowAwayPostgres, type ThrowAwayDatabase } from '../src/db/embedded.ts';
 import { prepareDatabase } from './database.ts';
 import { ImportText } from './operations.ts';
 import { spawnService, type ServiceProcess } from './processes.ts';
-import { createTenant, fromGlobalId, newCollection, startTestApp, unique, waitFor, type Tenant } from './kit.ts';
+import { createTenant, createTestApp, fromGlobalId, newCollection, unique, waitFor, type Tenant } from './kit.ts';
 
-const cluster = await startThrowAwayPostgres();
-afterAll(() => cluster.stop());
-await prepareDatabase(cluster.url);
+// The second CI pass (DATABASE_URL: PostgreSQL 15) would run these on an embedded cluster all
+// the same, since they must stop and start their own database: the first pass has run them.
+const ON_SERVER = Boolean(process.env.DATABASE_URL);
 /** Dead workers are looked for every 2 s here (JOB_SUPERVISE_SECONDS), not every 15 s. */
 const FAST_SUPERVISION = { JOB_SUPERVISE_SECONDS: '2' };
-// This process serves requests only; the jobs run in the spawned processes.
-const app = await startTestApp({ DATABASE_URL: cluster.url, ...FAST_SUPERVISION }, { workers: false });
-// A community in the database, so that a spawned process sets up no demo tenant.
-await app.services.prisma.community.create({ data: { name: unique('placeholder') } });
+let cluster: ThrowAwayDatabase;
+/** This process serves requests only; the jobs run in the spawned processes. */
+let app: Awaited<ReturnType<typeof createTestApp>>;
+
+beforeAll(async () => {
+  if (ON_SERVER) return;
+  cluster = await startThrowAwayPostgres();
+  await prepareDatabase(cluster.url);
+  app = await createTestApp({ DATABASE_URL: cluster.url, ...FAST_SUPERVISION }, { workers: false });
+  // A community in the database, so that a spawned process sets up no demo tenant.
+  await app.services.prisma.community.create({ data: { name: unique('placeholder') } });
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await cluster?.stop();
+});
 
 /** A service process for the running test, stopped when the test ends. */
 async function startService(role: 'worker' | 'all', env: Record<string, string> = {}): Promise<ServiceProcess> {
@@ -115,7 +127,7 @@ async function rejectedLines(jobId: string) {
   return errors.map((e) => `${e.line}:${e.code}`);
 }
 
-describe('a worker killed (SIGKILL) in the middle of an import', () => {
+describe.skipIf(ON_SERVER)('a worker killed (SIGKILL) in the middle of an import', () => {
   it(
     'has its job retried by another worker, and the collection ends exactly as after a clean run',
     { timeout: 300_000 },
@@ -200,7 +212,7 @@ function tally(outcomes: Outcome[]) {
 
 const UNAVAILABLE = 'The database is unavailable; retry in 5 s.';
 
-describe('PostgreSQL restarted under load', () => {
+describe.skipIf(ON_SERVER)('PostgreSQL restarted under load', () => {
   it(
     'fails requests cleanly (503, Retry-After) while it is down, then serves again without a restart; no job and no accepted event is lost',
     { timeout: 300_000 },
@@ -308,7 +320,7 @@ describe('PostgreSQL restarted under load', () => {
   );
 });
 
-describe('SIGTERM', () => {
+describe.skipIf(ON_SERVER)('SIGTERM', () => {
   it(
     'drains: the request in flight is answered, WebSocket clients are told to go, the running job is handed back whole, the process exits 0',
     { timeout: 300_000 },

@@ -49,16 +49,31 @@ export const unique = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}
 
 /** Starts the service for this test file and stops it when the file is done. */
 export async function startTestApp(overrides: Record<string, string> = {}, { workers = true } = {}): Promise<TestApp> {
+  const app = await createTestApp(overrides, { workers });
+  afterAll(() => app.close());
+  return app;
+}
+
+/** The service (database clients, job queue, pub/sub, workers unless told not), to be closed by the caller. */
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  { workers = true } = {},
+): Promise<TestApp & { close(): Promise<void> }> {
   const env = readEnv({ ...process.env, DATABASE_URL: inject('databaseUrl'), ...overrides });
   const services = await createServices(env, env.DATABASE_URL!);
   if (workers) await startWorkers(services);
   const yoga = createYogaApp(services);
   let http: Promise<HttpService> | undefined;
-  afterAll(async () => {
-    if (http) await (await http).close(1000);
-    await closeServices(services, 5000);
-  });
-  return { services, yoga, env, http: () => (http ??= startHttpServer(services, { host: '127.0.0.1', port: 0 })) };
+  return {
+    services,
+    yoga,
+    env,
+    http: () => (http ??= startHttpServer(services, { host: '127.0.0.1', port: 0 })),
+    async close() {
+      if (http) await (await http).close(1000);
+      await closeServices(services, 5000);
+    },
+  };
 }
 
 export interface GraphQLResponse<T> {
