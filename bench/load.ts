@@ -1,7 +1,9 @@
 // Load, one run on one database, against the real service in its own process:
-//   1. 50 concurrent clients read pages of a 500,000-indicator collection, with and without a
-//      search term, while an import and event ingest run: latency p50/p95/p99, errors, and the
-//      PostgreSQL queries per GraphQL request (counted in process, for several page sizes);
+//   1. 50 concurrent clients read pages of 50 of a 500,000-indicator collection, with and without
+//      a search term: first as fast as they can (the capacity), then as people page (about a
+//      second per page) alone, then while an import and event ingest run: latency p50/p95/p99
+//      and errors; and the PostgreSQL queries per GraphQL request (counted in this process, for
+//      several page sizes);
 //   2. a soak: 200 graphql-ws subscribers of 20 tenants (alertCreated and notificationAdded)
 //      while each tenant's events raise alerts and its imports end: the service's JavaScript
 //      heap over time (Node diagnostic reports) and whether any event reached another tenant.
@@ -37,10 +39,15 @@ import {
 
 const INDICATORS = Number(process.env.BENCH_INDICATORS ?? 500_000);
 const CLIENTS = 50;
+/** A person paging through results: about a second per page (0.5 to 1.5 s). */
+const THINK_MS = 1_000;
 const PAGE_SIZE = 50;
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
+const QUIET_SECONDS = Math.min(20, LOAD_SECONDS);
+/** Events per second sent while the readers read: a busy SOC's sensors, not a flood. */
+const EVENTS_PER_SECOND = 2_000;
 const IMPORT_LINES = 100_000;
-const EVENT_BODY_LINES = 5_000;
+const EVENT_BODY_LINES = 1_000;
 const P95_TARGET_MS = 50;
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const SOAK_TENANTS = 20;
@@ -171,6 +178,66 @@ function slope(points: Array<[number, number]>): number {
   return den ? num / den : 0;
 }
 
+/**
+ * 50 readers for `seconds`: a page, then (half the time) the next one, with a search term or
+ * none, pausing `thinkMs` after each page as a person reading it would (0: as fast as possible).
+ */
+async function readers(
+  target: string,
+  key: string,
+  collectionId: string,
+  terms: Array<string | null>,
+  { seconds, thinkMs }: { seconds: number; thinkMs: number },
+) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const errorSamples = new Set<string>();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const readerLoop = async (index: number) => {
+    const random = seededRandom(1000 + index);
+    while (performance.now() < deadline) {
+      const search = terms[Math.floor(random() * terms.length)];
+      let after: string | null = null;
+      for (let page = 0; page < (random() < 0.5 ? 2 : 1); page += 1) {
+        const t0 = performance.now();
+        try {
+          const data = await graphqlCall(target, key, PAGE_QUERY, {
+            id: collectionId,
+            first: PAGE_SIZE,
+            after,
+            search,
+          });
+          latencies.push(performance.now() - t0);
+          after = data.node.indicators.pageInfo.endCursor;
+          if (thinkMs) await new Promise((r) => setTimeout(r, thinkMs * (0.5 + random())));
+          if (!data.node.indicators.pageInfo.hasNextPage) break;
+        } catch (error) {
+          errors += 1;
+          errorSamples.add(String(error).slice(0, 200));
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, (_, i) => readerLoop(i)));
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    figures: [
+      ['requests', `${fmt(latencies.length)} (${fmt(latencies.length / (elapsed / 1000))}/s)`],
+      ['errors', `${errors}${errorSamples.size ? `: ${[...errorSamples].join(' | ')}` : ''}`],
+      [
+        'p50 / p95 / p99',
+        `${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 95))} / ${ms(percentile(latencies, 99))}`,
+      ],
+      ['p95 target', `<= ${P95_TARGET_MS} ms: ${percentile(latencies, 95) <= P95_TARGET_MS ? 'met' : 'missed'}`],
+      ['max', ms(latencies.at(-1) ?? 0)],
+    ] as Array<[string, string]>,
+    elapsed,
+  };
+}
+
 // --- The run -------------------------------------------------------------------------------
 
 const bench = await startBench({ workers: false });
@@ -204,7 +271,13 @@ try {
     nodeArgs: ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, '--report-compact'],
   });
 
-  // Background work: an import into another tenant's collection, and event ingest.
+  const capacity = await readers(service.url, reader.key, collectionId, terms, { seconds: QUIET_SECONDS, thinkMs: 0 });
+  const alone = await readers(service.url, reader.key, collectionId, terms, {
+    seconds: QUIET_SECONDS,
+    thinkMs: THINK_MS,
+  });
+
+  // Background work: an import into another tenant's collection, and event ingest at a steady rate.
   const writer = await benchTenant(bench.services);
   const writerCollection = await graphqlCall(
     service.url,
@@ -217,7 +290,13 @@ try {
   const eventsSent = { bodies: 0, accepted: 0 };
   const ingest = (async () => {
     const random = seededRandom(5);
+    const ingestStarted = performance.now();
     while (loadRunning) {
+      const due = ingestStarted + (eventsSent.bodies * EVENT_BODY_LINES * 1000) / EVENTS_PER_SECOND;
+      if (performance.now() < due) {
+        await new Promise((r) => setTimeout(r, due - performance.now()));
+        continue;
+      }
       const at = new Date().toISOString();
       const lines = Array.from({ length: EVENT_BODY_LINES }, () =>
         JSON.stringify({ '@timestamp': at, 'source.ip': values[Math.floor(random() * values.length)].value }),
@@ -257,53 +336,22 @@ try {
     }
   })();
 
-  // 50 readers: a page, then (half the time) the next page, with a search term or none.
-  const latencies: number[] = [];
-  let errors = 0;
-  const errorSamples = new Set<string>();
-  started = performance.now();
-  const deadline = started + LOAD_SECONDS * 1000;
-  const readerLoop = async (index: number) => {
-    const random = seededRandom(1000 + index);
-    while (performance.now() < deadline) {
-      const search = terms[Math.floor(random() * terms.length)];
-      let after: string | null = null;
-      for (let page = 0; page < (random() < 0.5 ? 2 : 1); page += 1) {
-        const t0 = performance.now();
-        try {
-          const data = await graphqlCall(service!.url, reader.key, PAGE_QUERY, {
-            id: collectionId,
-            first: PAGE_SIZE,
-            after,
-            search,
-          });
-          latencies.push(performance.now() - t0);
-          after = data.node.indicators.pageInfo.endCursor;
-          if (!data.node.indicators.pageInfo.hasNextPage) break;
-        } catch (error) {
-          errors += 1;
-          errorSamples.add(String(error).slice(0, 200));
-          break;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CLIENTS }, (_, i) => readerLoop(i)));
-  const loadMs = performance.now() - started;
+  const underLoad = await readers(service.url, reader.key, collectionId, terms, {
+    seconds: LOAD_SECONDS,
+    thinkMs: THINK_MS,
+  });
+  const loadMs = underLoad.elapsed;
   const importDuringLoad = importMs;
   loadRunning = false;
   await Promise.all([ingest, importWatch]);
-  latencies.sort((a, b) => a - b);
 
-  printSection(`\nReads under load (${CLIENTS} clients, pages of ${PAGE_SIZE}, ${LOAD_SECONDS} s)`, [
-    ['requests', `${fmt(latencies.length)} (${fmt(latencies.length / (loadMs / 1000))}/s)`],
-    ['errors', `${errors}${errorSamples.size ? `: ${[...errorSamples].join(' | ')}` : ''}`],
-    [
-      'p50 / p95 / p99',
-      `${ms(percentile(latencies, 50))} / ${ms(percentile(latencies, 95))} / ${ms(percentile(latencies, 99))}`,
-    ],
-    ['p95 target', `<= ${P95_TARGET_MS} ms: ${percentile(latencies, 95) <= P95_TARGET_MS ? 'met' : 'missed'}`],
-    ['max', ms(latencies.at(-1) ?? 0)],
+  printSection(
+    `\nCapacity: ${CLIENTS} clients reading as fast as they can, nothing else running (${QUIET_SECONDS} s)`,
+    capacity.figures.filter(([label]) => label !== 'p95 target'),
+  );
+  printSection(`\nReads alone (${CLIENTS} clients, ${THINK_MS} ms between pages, ${QUIET_SECONDS} s)`, alone.figures);
+  printSection(`\nReads under load (${CLIENTS} clients, ${THINK_MS} ms between pages, ${LOAD_SECONDS} s)`, [
+    ...underLoad.figures,
     [
       'meanwhile: import of 100,000 lines',
       importDuringLoad === null ? 'still running at the end' : `done in ${(importDuringLoad / 1000).toFixed(1)} s`,

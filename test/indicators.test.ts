@@ -271,6 +271,64 @@ describe('listing indicators', () => {
   });
 });
 
+describe('counts', () => {
+  it('gives every listing the total of its rows: the unfiltered ones from the collection counters, through imports, merges and revocations', async () => {
+    const tenant = await createTenant(app);
+    const collectionId = await newCollection(tenant);
+    const other = await newCollection(tenant);
+    const totals = async () => {
+      const ask = async (args: Omit<IndicatorsQueryVariables, 'id'>) =>
+        (await list(tenant.client, collectionId, args)).indicators.totalCount;
+      const { node } = await tenant.client.gql(Indicators, { id: collectionId, first: 1 });
+      const rows = await app.services.prisma.indicator.groupBy({
+        by: ['revokedAt'],
+        where: { collectionId: fromGlobalId(collectionId).id },
+        _count: true,
+      });
+      const revokedRows = rows.filter((r) => r.revokedAt).reduce((sum, r) => sum + r._count, 0);
+      const activeRows = rows.filter((r) => !r.revokedAt).reduce((sum, r) => sum + r._count, 0);
+      return {
+        listed: [
+          await ask({}),
+          await ask({ includeRevoked: true }),
+          await ask({ revoked: true }),
+          await ask({ revoked: false }),
+        ],
+        counted: [activeRows, activeRows + revokedRows, revokedRows, activeRows],
+        indicatorCount: node && 'indicatorCount' in node ? node.indicatorCount : null,
+      };
+    };
+    const expectTotals = async (active: number, revoked: number) => {
+      const { listed, counted, indicatorCount } = await totals();
+      expect(listed).toEqual([active, active + revoked, revoked, active]);
+      expect(counted).toEqual(listed);
+      expect(indicatorCount).toBe(active);
+    };
+
+    await expectTotals(0, 0);
+    await importLines(tenant.client, collectionId, ['198.51.100.1', '198.51.100.2', 'evil.example']);
+    await importLines(tenant.client, other, ['198.51.100.1']);
+    await expectTotals(3, 0);
+    // The same values again (merged, not added) and one new one.
+    await importLines(tenant.client, collectionId, ['198.51.100.1', 'evil.example', 'new.example']);
+    await expectTotals(4, 0);
+    const [newest, next] = (await list(tenant.client, collectionId)).indicators.edges.map((e) => e.node);
+    await revoke(tenant.client, newest.id);
+    await revoke(tenant.client, next.id);
+    await expectTotals(2, 2);
+    // A revoked value imported again stays revoked (the row is refused) and is not counted twice.
+    expect(await importText(tenant.client, collectionId, newest.value)).toMatchObject({
+      status: 'SUCCEEDED',
+      invalid: 1,
+    });
+    await expectTotals(2, 2);
+    // A search or a filter counts its own rows.
+    expect((await list(tenant.client, collectionId, { search: '198.51.100' })).indicators.totalCount).toBe(
+      [newest, next].some((i) => i.value.startsWith('198.51.100')) ? 1 : 2,
+    );
+  });
+});
+
 describe('editing indicators', () => {
   it('changes threats, validity, phases and description; lists replace, fields left out stay, null clears', async () => {
     const tenant = await createTenant(app);

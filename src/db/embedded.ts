@@ -61,11 +61,7 @@ function postgresFlags(durable: boolean): string[] {
  */
 export async function startEmbeddedPostgres(
   directory: string,
-  {
-    durable,
-    port: wantedPort,
-    log = () => {},
-  }: { durable: boolean; port?: number; log?: (line: string) => void },
+  { durable, port: wantedPort, log = () => {} }: { durable: boolean; port?: number; log?: (line: string) => void },
 ): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(directory);
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));

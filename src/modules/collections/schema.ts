@@ -23,10 +23,7 @@ export const Collection = builder.prismaNode('Collection', {
     viewerCanManage: t.boolean({
       resolve: (collection, _, ctx) => ctx.access.can('MANAGE_IOC_COLLECTIONS', collection.communityId),
     }),
-    indicatorCount: t.relationCount('indicators', {
-      description: 'Indicators that are not revoked.',
-      where: { revokedAt: null },
-    }),
+    indicatorCount: t.exposeInt('activeIndicators', { description: 'Indicators that are not revoked.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

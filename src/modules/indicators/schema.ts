@@ -5,7 +5,7 @@ import { Collection } from '../collections/schema.ts';
 import { phaseFromKey } from '../threats/kill-chain.ts';
 import { KillChainPhase, KillChainPhaseInput, Threat } from '../threats/schema.ts';
 import { fileHashList, type HashAlgorithm } from './observable.ts';
-import { indicatorWhere, revokeIndicator, updateIndicator } from './service.ts';
+import { indicatorTotal, indicatorWhere, revokeIndicator, updateIndicator, type IndicatorFilter } from './service.ts';
 
 export const ObservableTypeEnum = builder.enumType(ObservableType, { name: 'ObservableType' });
 const HashAlgorithmEnum = builder.enumType('HashAlgorithm', { values: ['MD5', 'SHA1', 'SHA256', 'SHA512'] as const });
@@ -55,9 +55,9 @@ export const Indicator = builder.prismaNode('Indicator', {
 });
 
 builder.prismaObjectField(Collection, 'indicators', (t) =>
-  t.relatedConnection(
-    'indicators',
+  t.prismaConnection(
     {
+      type: Indicator,
       cursor: 'id',
       description: 'Newest first. `search` matches part of the value (defanged input is accepted) or a whole hash.',
       args: {
@@ -68,16 +68,26 @@ builder.prismaObjectField(Collection, 'indicators', (t) =>
         includeRevoked: t.arg.boolean({ defaultValue: false }),
         revoked: t.arg.boolean({ description: 'true: only revoked; false: only active. Overrides includeRevoked.' }),
       },
-      query: (args) => ({
-        where: indicatorWhere({ ...args, threatIds: args.threatIds?.map((threat) => threat.id) }),
-        orderBy: { id: 'desc' },
-      }),
-      totalCount: true,
+      resolve: (query, collection, args, ctx) =>
+        ctx.prisma.indicator.findMany({
+          ...query,
+          where: { collectionId: collection.id, ...indicatorWhere(filterOf(args)) },
+          orderBy: { id: 'desc' },
+        }),
+      totalCount: (collection, args, ctx) => indicatorTotal(ctx.prisma, collection, filterOf(args)),
     },
     { name: 'IndicatorConnection' },
     { name: 'IndicatorEdge' },
   ),
 );
+
+/** The listing's arguments as the service's filter (raw threat ids). */
+const filterOf = (
+  args: Omit<IndicatorFilter, 'threatIds'> & { threatIds?: { id: string }[] | null },
+): IndicatorFilter => ({
+  ...args,
+  threatIds: args.threatIds?.map((threat) => threat.id),
+});
 
 export const IndicatorPropertiesInput = builder.inputType('IndicatorPropertiesInput', {
   description: 'Properties shared by the imported indicators. Threats must exist in the catalogue.',

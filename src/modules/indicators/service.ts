@@ -1,6 +1,7 @@
 // Indicators: listing, edits and revocation. Imports write through src/modules/imports.
 import { awaitBatchesInFlight } from '../detection/matching.ts';
-import type { Indicator, Prisma } from '../../generated/prisma/client.ts';
+import type { Collection, Indicator, Prisma } from '../../generated/prisma/client.ts';
+import type { Db } from '../../db/prisma.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import type { RequestContext } from '../../services.ts';
@@ -54,6 +55,22 @@ export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereIn
     and.push({ OR: or });
   }
   return { AND: and };
+}
+
+/**
+ * How many indicators a listing holds. Unless a search or filter narrows it, the collection's
+ * counters answer (kept by triggers): counting 500,000 rows on every page costs 150 ms.
+ */
+export function indicatorTotal(
+  db: Db,
+  collection: Pick<Collection, 'id' | 'activeIndicators' | 'revokedIndicators'>,
+  filter: IndicatorFilter,
+): number | Promise<number> {
+  const narrowed =
+    filter.search?.trim() || filter.types?.length || filter.threatIds?.length || filter.killChainPhases?.length;
+  if (narrowed) return db.indicator.count({ where: { collectionId: collection.id, ...indicatorWhere(filter) } });
+  if (filter.revoked != null) return filter.revoked ? collection.revokedIndicators : collection.activeIndicators;
+  return collection.activeIndicators + (filter.includeRevoked ? collection.revokedIndicators : 0);
 }
 
 async function findManageableIndicator(ctx: RequestContext, id: string): Promise<Indicator> {
