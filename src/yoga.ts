@@ -2,13 +2,13 @@
 // call `yoga.fetch` in-process; src/server.ts adds the WebSocket transport.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { PothosValidationError } from '@pothos/core';
-import { shortenIdsIn } from './graphql/global-id.ts';
 import { createFetch } from '@whatwg-node/fetch';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { databaseUnavailableError, isDatabaseUnavailable } from './db/unavailable.ts';
 import { createContext, type Context } from './graphql/context.ts';
 import { graphiqlTabs } from './graphql/graphiql-examples.ts';
+import { shortenIdsIn } from './graphql/global-id.ts';
 import { queryLimitPlugins } from './graphql/limits.ts';
 import { schema } from './graphql/schema.ts';
 import { useRejectedRowsCsv } from './modules/imports/rejected-rows-csv.ts';

@@ -46,7 +46,8 @@ export const builder = new SchemaBuilder<{
   // Order matters. Relay first so that authScopes see decoded global ids; errors around
   // scope-auth so that a permission failure of a mutation is a ForbiddenError member of
   // its result union; scope-auth before the plugins that load data (prisma, dataloader);
-  // complexity last, so that its check of a root field runs before all of them.
+  // complexity last (innermost): a root field checks the operation's cost once authorised,
+  // before resolving; a page-size error of a mutation becomes a member of its result union.
   plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
