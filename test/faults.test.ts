@@ -166,8 +166,8 @@ describe.skipIf(ON_SERVER)('a worker killed (SIGKILL) in the middle of an import
 });
 
 interface Outcome {
-  /** When, relative to the outage. */
-  phase: 'before' | 'during' | 'after';
+  /** When it was sent, relative to the outage (`restarting`: while PostgreSQL starts again). */
+  phase: 'before' | 'during' | 'restarting' | 'after';
   /** The HTTP status, or the transport error when there was no answer at all. */
   status: number | string;
   retryAfter: string | null;
@@ -253,6 +253,7 @@ describe.skipIf(ON_SERVER)('PostgreSQL restarted under load', () => {
       await cluster.restart(async () => {
         phase = 'during';
         await new Promise((r) => setTimeout(r, 4000));
+        phase = 'restarting';
       });
       phase = 'after';
       await waitFor(async () => reads.outcomes.some((o) => o.phase === 'after' && o.status === 200), {
@@ -299,13 +300,16 @@ describe.skipIf(ON_SERVER)('PostgreSQL restarted under load', () => {
       expect(ingest.outcomes.at(-1)?.status).toBe(200);
       expect(readiness.outcomes.at(-1)?.status).toBe(200);
 
-      // Every event acknowledged as accepted is stored.
+      // Every event acknowledged as accepted is stored. A request cut by the outage may have
+      // stored its batch without being able to say so (the client resends: at least once).
       const accepted = ingest.outcomes.filter((o) => o.status === 200).length * 50;
+      const unanswered = ingest.outcomes.filter((o) => o.status !== 200).length * 50;
       const { rows } = await app.services.pool.query<{ count: string }>(
         'SELECT count(*) FROM events WHERE community_id = $1',
         [tenant.communityRawId],
       );
-      expect(Number(rows[0].count)).toBe(accepted);
+      expect(Number(rows[0].count)).toBeGreaterThanOrEqual(accepted);
+      expect(Number(rows[0].count)).toBeLessThanOrEqual(accepted + unanswered);
       // The import cut by the outage was retried and ended as a clean run would.
       expect(await waitForJobEnd(jobId)).toEqual({
         status: 'SUCCEEDED',
@@ -379,8 +383,13 @@ describe.skipIf(ON_SERVER)('SIGTERM', () => {
 
       service.kill('SIGTERM');
       await waitFor(async () => closes.length > 0, { what: 'the WebSocket to close', timeoutMs: 5_000 });
-      // New connections are refused at once...
-      await expect(fetch(`${service.url}/health`)).rejects.toThrow();
+      // New connections are refused at once (a fresh one: fetch could reuse a kept-alive socket)...
+      const refused = await new Promise<string>((resolve) =>
+        http
+          .get(`${service.url}/health`, { agent: false }, (response) => resolve(`answered ${response.statusCode}`))
+          .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message)),
+      );
+      expect(refused).toBe('ECONNREFUSED');
       // ...while the request in flight is read to its end and answered.
       inFlight.end(events(500));
       expect(await answered).toEqual({
