@@ -44,7 +44,7 @@ async function startService(role: 'worker' | 'all', env: Record<string, string> 
 const PROPERTIES = { validFrom: '2026-01-01T00:00:00Z', description: 'imported under faults' };
 
 /** `rows` lines of every type; every 10th line is junk and every 10th a repeat, so all counts move. */
-function importText(rows: number, tag: string): string {
+function indicatorLines(rows: number, tag: string): string {
   const line = (i: number): string => {
     if (i % 10 === 9) return `not an indicator ${i}`;
     if (i % 10 === 8) return line(i - 8);
@@ -134,7 +134,7 @@ describe.skipIf(ON_SERVER)('a worker killed (SIGKILL) in the middle of an import
     async () => {
       const ROWS = 200_000;
       const tenant = await createTenant(app);
-      const text = importText(ROWS, 'killed');
+      const text = indicatorLines(ROWS, 'killed');
       const first = await startService('worker');
 
       const cleanCollection = await newCollection(tenant);
@@ -221,7 +221,7 @@ describe.skipIf(ON_SERVER)('PostgreSQL restarted under load', () => {
       const tenant = await createTenant(app);
       const collectionId = await newCollection(tenant);
       const headers = { authorization: `Bearer ${tenant.client.key}`, 'content-type': 'application/json' };
-      const jobId = await startImport(tenant, collectionId, importText(100_000, 'restart'));
+      const jobId = await startImport(tenant, collectionId, indicatorLines(100_000, 'restart'));
       await waitForProgress(jobId, 5_000);
 
       let phase: Outcome['phase'] = 'before';
@@ -334,7 +334,7 @@ describe.skipIf(ON_SERVER)('SIGTERM', () => {
       const tenant = await createTenant(app);
       const collectionId = await newCollection(tenant);
       // Longer than the grace period: the job cannot finish in it and must resume elsewhere.
-      const jobId = await startImport(tenant, collectionId, importText(200_000, 'sigterm'));
+      const jobId = await startImport(tenant, collectionId, indicatorLines(200_000, 'sigterm'));
       await waitForProgress(jobId, 5_000);
 
       const closes: { code: number; reason: string }[] = [];
