@@ -320,38 +320,52 @@ describe('files', () => {
 
   const workbookParts = () => partsOf(workbookOf([['S', sheetOf([['ip'], ['10.0.0.1']])]], 'xlsx'));
   it.each([
-    [
-      'a zip bomb: a part declared to unpack to 4 GiB',
-      () =>
+    {
+      what: 'a zip bomb: a part declared to unpack to 4 GiB',
+      fileName: 'bomb.xlsx',
+      content: () =>
         zipOf([
           ...WORKBOOK_PARTS,
           { name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(1024), declaredSize: 0xfffffff0 },
         ]),
-      'WORKBOOK_TOO_LARGE',
-      /4\.0 GiB/,
-    ],
-    [
-      'a zip bomb: a part that unpacks to more than its directory says',
-      () =>
+      reason: 'WORKBOOK_TOO_LARGE',
+      message: /4\.0 GiB/,
+    },
+    {
+      what: 'a zip bomb: a part that unpacks to more than its directory says',
+      fileName: 'liar.xlsx',
+      content: () =>
         zipOf(
           workbookParts().map((part) =>
             part.name === 'xl/worksheets/sheet1.xml' ? { ...part, declaredSize: part.data.length - 10 } : part,
           ),
         ),
-      'MALFORMED_FILE',
-      /xl\/worksheets\/sheet1\.xml/,
-    ],
-    [
-      'a zip of 20,000 declared entries',
-      () => zipOf(WORKBOOK_PARTS, { declaredEntryCount: 20_000 }),
-      'WORKBOOK_TOO_LARGE',
-      /holds 20000 files/,
-    ],
-    ['binary data named .csv', () => randomBytes(64 * 1024), 'UNSUPPORTED_FORMAT', /./],
-    ['a 0-byte file', () => Buffer.alloc(0), 'EMPTY_FILE', /empty/],
-  ])('refuses %s with a reason, storing nothing', async (name, content, reason, message) => {
+      reason: 'MALFORMED_FILE',
+      message: /xl\/worksheets\/sheet1\.xml/,
+    },
+    {
+      what: 'a zip of 20,000 declared entries',
+      fileName: 'entries.xlsx',
+      content: () => zipOf(WORKBOOK_PARTS, { declaredEntryCount: 20_000 }),
+      reason: 'WORKBOOK_TOO_LARGE',
+      message: /holds 20000 files/,
+    },
+    {
+      what: 'binary data named .csv',
+      fileName: 'random.csv',
+      content: () => randomBytes(64 * 1024),
+      reason: 'UNSUPPORTED_FORMAT',
+      message: /^this is not a text \(CSV\) file: it contains (NUL bytes|binary data) in its first bytes/,
+    },
+    {
+      what: 'a 0-byte file',
+      fileName: 'empty.csv',
+      content: () => Buffer.alloc(0),
+      reason: 'EMPTY_FILE',
+      message: /empty/,
+    },
+  ])('refuses $what with a reason, storing nothing', async ({ fileName, content, reason, message }) => {
     const tenant = await storedTenant();
-    const fileName = name.includes('.csv') || name.includes('0-byte') ? 'hostile.csv' : 'hostile.xlsx';
     const refused = expectMember(
       await preview(tenant, tenant.collectionId, fileName, content()),
       'UnreadableFileError',
