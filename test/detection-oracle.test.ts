@@ -74,22 +74,7 @@ const OracleAlerts = graphql(`
       }
       edges {
         node {
-          id
-          field
-          value
-          count
-          firstSeen
-          lastSeen
-          retrohunt
-          status
-          excerpt
-          updatedAt
-          indicator {
-            id
-          }
-          community {
-            id
-          }
+          ...DetectionAlertFields
         }
       }
     }

@@ -33,33 +33,6 @@ import { CreateDetectionRule, RevokeIndicator, UpdateDetectionRule } from './ope
 const app = await startTestApp();
 const { prisma } = app.services;
 
-graphql(`
-  fragment DetectionAlertFields on Alert {
-    id
-    field
-    value
-    count
-    firstSeen
-    lastSeen
-    retrohunt
-    status
-    excerpt
-    rule {
-      id
-    }
-    collection {
-      id
-    }
-    community {
-      id
-    }
-    indicator {
-      id
-      value
-    }
-  }
-`);
-
 const RuleNode = graphql(`
   query DetectionRuleNode($id: ID!) {
     node(id: $id) {

@@ -13,13 +13,14 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { IndicatorProperty } from './generated/graphql.ts';
-import { ImportFile, Indicators, PreviewFile } from './operations.ts';
+import { Indicators } from './operations.ts';
 import {
   createTenant,
   expectMember,
+  importFileAndWait,
   newCollection,
+  previewFile,
   startTestApp,
-  waitForImport,
   type Client,
   type IndicatorNode,
   type TestApp,
@@ -336,13 +337,8 @@ const FIXTURES: Fixture[] = [
 /** Step 1: uploads the file (GraphQL multipart request) and answers the preview. */
 async function uploadAndPreview(client: Client, collectionId: string, file: string) {
   const content = readFileSync(new URL(file, REAL));
-  const body = await client.upload(
-    PreviewFile,
-    { input: { collectionId, file: null } },
-    { name: basename(file), content },
-  );
-  if (!body.data) expect.fail(JSON.stringify(body));
-  return expectMember(body.data.previewIndicatorFile, 'PreviewIndicatorFileSuccess').preview;
+  const answer = await previewFile(client, collectionId, basename(file), content);
+  return expectMember(answer, 'PreviewIndicatorFileSuccess').preview;
 }
 
 /** The one indicator of the collection whose value contains `search`. */
@@ -403,18 +399,12 @@ describe.skipIf(!present)('file import of the real IOC files', () => {
     );
 
     // Step 2: the import, with the suggested mapping as it is.
-    const answer = await client.gql(ImportFile, {
-      input: {
-        collectionId,
-        fileHandle: preview.fileHandle,
-        mapping: preview.columns.map((c) => c.suggestedProperty ?? null),
-        ignoreFirstLine: preview.headerRowDetected,
-      },
+    const job = await importFileAndWait(client, {
+      collectionId,
+      fileHandle: preview.fileHandle,
+      mapping: preview.columns.map((c) => c.suggestedProperty ?? null),
+      ignoreFirstLine: preview.headerRowDetected,
     });
-    const job = await waitForImport(
-      client,
-      expectMember(answer.importIndicatorsFromFile, 'ImportSuccess').importJob.id,
-    );
     const { total, created, updated = 0, unchanged = 0, invalid = 0 } = fixture.counts;
     expect(job).toMatchObject({ status: 'SUCCEEDED', total, processed: total, created, updated, unchanged, invalid });
 

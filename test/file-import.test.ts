@@ -1,33 +1,9 @@
 import * as XLSX from '@e965/xlsx';
 import { describe, expect, it } from 'vitest';
-import type { ImportIndicatorsFromFileInput } from './generated/graphql.ts';
 import { ImportFile, Indicators, PreviewFile, Threats } from './operations.ts';
-import {
-  createTenant,
-  expectMember,
-  newCollection,
-  startTestApp,
-  waitForImport,
-  type Client,
-  type Tenant,
-} from './kit.ts';
+import { createTenant, expectMember, importFileAndWait, newCollection, previewFile, startTestApp } from './kit.ts';
 
 const app = await startTestApp({ UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) });
-
-async function preview(tenant: Tenant, collectionId: string, name: string, content: Buffer, sheet?: string) {
-  const body = await tenant.client.upload(
-    PreviewFile,
-    { input: { collectionId, file: null, sheet } },
-    { name, content },
-  );
-  if (!body.data) expect.fail(JSON.stringify(body));
-  return body.data.previewIndicatorFile;
-}
-
-async function importAndWait(client: Client, input: ImportIndicatorsFromFileInput) {
-  const started = expectMember((await client.gql(ImportFile, { input })).importIndicatorsFromFile, 'ImportSuccess');
-  return waitForImport(client, started.importJob.id);
-}
 
 const csv = (lines: string[]) => Buffer.from(lines.join('\r\n'));
 
@@ -46,7 +22,7 @@ describe('file import: preview', () => {
       '# END 14 entries',
     ];
     const result = expectMember(
-      await preview(tenant, collectionId, 'feed.csv', csv(lines)),
+      await previewFile(tenant.client, collectionId, 'feed.csv', csv(lines)),
       'PreviewIndicatorFileSuccess',
     );
     expect(result.preview).toMatchObject({
@@ -85,7 +61,10 @@ describe('file import: preview', () => {
       '198.51.100.2,NotAThreatAtAll',
       '198.51.100.3,"TrickBot, Unheardof"',
     ]);
-    const result = expectMember(await preview(tenant, collectionId, 'x.csv', content), 'PreviewIndicatorFileSuccess');
+    const result = expectMember(
+      await previewFile(tenant.client, collectionId, 'x.csv', content),
+      'PreviewIndicatorFileSuccess',
+    );
     expect(result.preview.unknownThreats).toEqual(['NotAThreatAtAll', 'Unheardof']);
   });
 
@@ -104,7 +83,7 @@ describe('file import: preview', () => {
     );
     const content = XLSX.write(book, { type: 'buffer', bookType: 'xlsx' }) as Buffer;
     const first = expectMember(
-      await preview(tenant, collectionId, 'book.xlsx', content),
+      await previewFile(tenant.client, collectionId, 'book.xlsx', content),
       'PreviewIndicatorFileSuccess',
     );
     expect(first.preview).toMatchObject({ format: 'XLSX', sheets: ['Read me', 'IOCs'], sheet: 'Read me' });
@@ -134,7 +113,7 @@ describe('file import: preview', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const before = await app.services.prisma.importSource.count({ where: { uploadedById: tenant.client.userId } });
-    const result = expectMember(await preview(tenant, collectionId, name, content), 'UnreadableFileError');
+    const result = expectMember(await previewFile(tenant.client, collectionId, name, content), 'UnreadableFileError');
     expect(result).toMatchObject({ code: 'UNREADABLE_FILE', reason });
     expect(await app.services.prisma.importSource.count({ where: { uploadedById: tenant.client.userId } })).toBe(
       before,
@@ -165,9 +144,12 @@ describe('file import: the job', () => {
       'not an ioc;2024-01-31;Emotet;third',
       '198.51.100.8;yesterday;Emotet;fourth',
     ]);
-    const result = expectMember(await preview(tenant, collectionId, 'x.csv', content), 'PreviewIndicatorFileSuccess');
+    const result = expectMember(
+      await previewFile(tenant.client, collectionId, 'x.csv', content),
+      'PreviewIndicatorFileSuccess',
+    );
     const threats = await tenant.client.gql(Threats, { search: 'Cobalt Strike' });
-    const job = await importAndWait(tenant.client, {
+    const job = await importFileAndWait(tenant.client, {
       collectionId,
       fileHandle: result.preview.fileHandle,
       mapping: ['OBSERVABLE', 'VALID_FROM', 'THREATS', 'DESCRIPTION'],
@@ -199,7 +181,7 @@ describe('file import: the job', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const result = expectMember(
-      await preview(tenant, collectionId, 'x.csv', csv(['a,b', '198.51.100.1,x'])),
+      await previewFile(tenant.client, collectionId, 'x.csv', csv(['a,b', '198.51.100.1,x'])),
       'PreviewIndicatorFileSuccess',
     );
     const answer = await tenant.client.gql(ImportFile, {
@@ -219,7 +201,7 @@ describe('file import: the job', () => {
     const ownerCollection = await newCollection(owner);
     const otherCollection = await newCollection(other);
     const result = expectMember(
-      await preview(owner, ownerCollection, 'x.csv', csv(['198.51.100.1'])),
+      await previewFile(owner.client, ownerCollection, 'x.csv', csv(['198.51.100.1'])),
       'PreviewIndicatorFileSuccess',
     );
     const answer = await other.client.gql(ImportFile, {
@@ -247,10 +229,13 @@ describe('file import: the job', () => {
     const book = XLSX.utils.book_new();
     XLSX.utils.book_append_sheet(book, sheet, 'Sheet1');
     const content = XLSX.write(book, { type: 'buffer', bookType: 'biff8' }) as Buffer;
-    const result = expectMember(await preview(tenant, collectionId, 'old.xls', content), 'PreviewIndicatorFileSuccess');
+    const result = expectMember(
+      await previewFile(tenant.client, collectionId, 'old.xls', content),
+      'PreviewIndicatorFileSuccess',
+    );
     expect(result.preview.format).toBe('XLS');
     expect(result.preview.columns.map((c) => c.suggestedProperty)).toEqual(['OBSERVABLE', 'VALID_FROM']);
-    const job = await importAndWait(tenant.client, {
+    const job = await importFileAndWait(tenant.client, {
       collectionId,
       fileHandle: result.preview.fileHandle,
       mapping: ['OBSERVABLE', 'VALID_FROM'],
@@ -266,8 +251,11 @@ describe('file import: the job', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const content = csv(['ioc,comment', '198.51.100.1,fine', '=cmd|calc,"bad, quoted"', 'junk value,+1']);
-    const result = expectMember(await preview(tenant, collectionId, 'x.csv', content), 'PreviewIndicatorFileSuccess');
-    const job = await importAndWait(tenant.client, {
+    const result = expectMember(
+      await previewFile(tenant.client, collectionId, 'x.csv', content),
+      'PreviewIndicatorFileSuccess',
+    );
+    const job = await importFileAndWait(tenant.client, {
       collectionId,
       fileHandle: result.preview.fileHandle,
       mapping: ['OBSERVABLE', 'DESCRIPTION'],

@@ -5,18 +5,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { csvField } from '../src/modules/imports/rejected-rows-csv.ts';
-import { ImportFile, PreviewFile } from './operations.ts';
 import {
   allIndicators,
   createTenant,
   expectMember,
   fromGlobalId,
+  importFileAndWait,
   importText,
   newCollection,
+  previewFile,
   sendEvents,
   startTestApp,
   toGlobalId,
-  waitForImport,
   type Tenant,
 } from './kit.ts';
 import { partsOf, sheetOf, WORKBOOK_PARTS, workbookOf, zipOf } from './workbooks.ts';
@@ -71,12 +71,6 @@ async function storedTenant() {
       expect(after.uploads).toBeGreaterThanOrEqual(before.uploads);
     },
   };
-}
-
-async function preview(tenant: Tenant, collectionId: string, name: string, content: Buffer) {
-  const answer = await tenant.client.upload(PreviewFile, { input: { collectionId, file: null } }, { name, content });
-  expect(answer.status).toBe(200);
-  return answer.data!.previewIndicatorFile;
 }
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -245,22 +239,16 @@ describe('input values', () => {
     });
     const file = Buffer.from('ioc,malware\n198.51.100.201,Emotet\n198.51.100.202,NoSuchThreatAnywhere\n');
     const previewed = expectMember(
-      await preview(tenant, tenant.collectionId, 'threats.csv', file),
+      await previewFile(tenant.client, tenant.collectionId, 'threats.csv', file),
       'PreviewIndicatorFileSuccess',
     );
     expect(previewed.preview.unknownThreats).toEqual(['NoSuchThreatAnywhere']);
-    const started = await tenant.client.gql(ImportFile, {
-      input: {
-        collectionId: tenant.collectionId,
-        fileHandle: previewed.preview.fileHandle,
-        mapping: ['OBSERVABLE', 'THREATS'],
-        ignoreFirstLine: true,
-      },
+    const job = await importFileAndWait(tenant.client, {
+      collectionId: tenant.collectionId,
+      fileHandle: previewed.preview.fileHandle,
+      mapping: ['OBSERVABLE', 'THREATS'],
+      ignoreFirstLine: true,
     });
-    const job = await waitForImport(
-      tenant.client,
-      expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id,
-    );
     expect(job).toMatchObject({ status: 'SUCCEEDED', created: 1, invalid: 1 });
     expect(job.errors.edges.map((e) => e.node)).toEqual([
       {
@@ -291,7 +279,7 @@ describe('files', () => {
       'xlsx',
     );
     const previewed = expectMember(
-      await preview(tenant, tenant.collectionId, 'proto.xlsx', content),
+      await previewFile(tenant.client, tenant.collectionId, 'proto.xlsx', content),
       'PreviewIndicatorFileSuccess',
     );
     expect(previewed.preview).toMatchObject({
@@ -300,18 +288,12 @@ describe('files', () => {
       header: ['__proto__', 'constructor', 'prototype'],
       rows: [['198.51.100.77', '{"polluted":"yes"}', 'polluted']],
     });
-    const started = await tenant.client.gql(ImportFile, {
-      input: {
-        collectionId: tenant.collectionId,
-        fileHandle: previewed.preview.fileHandle,
-        mapping: ['OBSERVABLE', 'DESCRIPTION', null],
-        ignoreFirstLine: true,
-      },
+    const job = await importFileAndWait(tenant.client, {
+      collectionId: tenant.collectionId,
+      fileHandle: previewed.preview.fileHandle,
+      mapping: ['OBSERVABLE', 'DESCRIPTION', null],
+      ignoreFirstLine: true,
     });
-    const job = await waitForImport(
-      tenant.client,
-      expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id,
-    );
     expect(job).toMatchObject({ status: 'SUCCEEDED', created: 1 });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -367,7 +349,7 @@ describe('files', () => {
   ])('refuses $what with a reason, storing nothing', async ({ fileName, content, reason, message }) => {
     const tenant = await storedTenant();
     const refused = expectMember(
-      await preview(tenant, tenant.collectionId, fileName, content()),
+      await previewFile(tenant.client, tenant.collectionId, fileName, content()),
       'UnreadableFileError',
     );
     expect(refused).toMatchObject({ code: 'UNREADABLE_FILE', reason });
@@ -383,22 +365,16 @@ describe('files', () => {
       ),
     );
     const previewed = expectMember(
-      await preview(tenant, tenant.collectionId, 'ragged.csv', content),
+      await previewFile(tenant.client, tenant.collectionId, 'ragged.csv', content),
       'PreviewIndicatorFileSuccess',
     );
     expect(previewed.preview.header).toEqual(['ioc', 'comment']);
-    const started = await tenant.client.gql(ImportFile, {
-      input: {
-        collectionId: tenant.collectionId,
-        fileHandle: previewed.preview.fileHandle,
-        mapping: ['OBSERVABLE', 'DESCRIPTION'],
-        ignoreFirstLine: true,
-      },
+    const job = await importFileAndWait(tenant.client, {
+      collectionId: tenant.collectionId,
+      fileHandle: previewed.preview.fileHandle,
+      mapping: ['OBSERVABLE', 'DESCRIPTION'],
+      ignoreFirstLine: true,
     });
-    const job = await waitForImport(
-      tenant.client,
-      expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id,
-    );
     expect(job).toMatchObject({ status: 'SUCCEEDED', total: 4, created: 3, invalid: 1 });
     expect(job.errors.edges.map((e) => [e.node.line, e.node.code])).toEqual([[4, 'EMPTY']]);
     await tenant.expectNothingLost({ importJobs: 1, added: 3 });
@@ -498,21 +474,15 @@ describe('export safety', () => {
       ['ioc,comment', ...hostile.map((value, i) => `junk ${i},"${value.replace(/"/g, '""')}"`)].join('\n'),
     );
     const previewed = expectMember(
-      await preview(tenant, tenant.collectionId, 'formulas.csv', content),
+      await previewFile(tenant.client, tenant.collectionId, 'formulas.csv', content),
       'PreviewIndicatorFileSuccess',
     );
-    const started = await tenant.client.gql(ImportFile, {
-      input: {
-        collectionId: tenant.collectionId,
-        fileHandle: previewed.preview.fileHandle,
-        mapping: ['OBSERVABLE', 'DESCRIPTION'],
-        ignoreFirstLine: true,
-      },
+    const job = await importFileAndWait(tenant.client, {
+      collectionId: tenant.collectionId,
+      fileHandle: previewed.preview.fileHandle,
+      mapping: ['OBSERVABLE', 'DESCRIPTION'],
+      ignoreFirstLine: true,
     });
-    const job = await waitForImport(
-      tenant.client,
-      expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id,
-    );
     expect(job).toMatchObject({ status: 'SUCCEEDED', invalid: hostile.length });
     const response = await tenant.client.request(`/api/imports/${encodeURIComponent(job.id)}/errors.csv`);
     expect(response.status).toBe(200);

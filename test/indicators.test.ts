@@ -312,20 +312,25 @@ describe('counts', () => {
     // The same values again (merged, not added) and one new one.
     await importLines(tenant.client, collectionId, ['198.51.100.1', 'evil.example', 'new.example']);
     await expectTotals(4, 0);
-    const [newest, next] = (await list(tenant.client, collectionId)).indicators.edges.map((e) => e.node);
-    await revoke(tenant.client, newest.id);
-    await revoke(tenant.client, next.id);
+    const revokedIp = await indicatorByValue(tenant.client, collectionId, '198.51.100.2');
+    await revoke(tenant.client, revokedIp.id);
+    await revoke(tenant.client, (await indicatorByValue(tenant.client, collectionId, 'new.example')).id);
     await expectTotals(2, 2);
     // A revoked value imported again stays revoked (the row is refused) and is not counted twice.
-    expect(await importText(tenant.client, collectionId, newest.value)).toMatchObject({
+    expect(await importText(tenant.client, collectionId, 'new.example')).toMatchObject({
       status: 'SUCCEEDED',
       invalid: 1,
     });
     await expectTotals(2, 2);
+    // An operator deleting an active row in SQL (no API does) moves the counters too.
+    const gone = await indicatorByValue(tenant.client, collectionId, 'evil.example');
+    await app.services.pool.query('DELETE FROM indicators WHERE id = $1', [fromGlobalId(gone.id).id]);
+    await expectTotals(1, 2);
     // A search or a filter counts its own rows.
-    expect((await list(tenant.client, collectionId, { search: '198.51.100' })).indicators.totalCount).toBe(
-      [newest, next].some((i) => i.value.startsWith('198.51.100')) ? 1 : 2,
-    );
+    expect((await list(tenant.client, collectionId, { search: '198.51.100' })).indicators.totalCount).toBe(1);
+    expect(
+      (await list(tenant.client, collectionId, { search: '198.51.100', includeRevoked: true })).indicators.totalCount,
+    ).toBe(2);
   });
 });
 

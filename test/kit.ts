@@ -13,6 +13,7 @@ import { startWorkers } from '../src/worker.ts';
 import { createYogaApp, type Yoga } from '../src/yoga.ts';
 import type {
   CreateCollectionInput,
+  ImportIndicatorsFromFileInput,
   ImportIndicatorsFromTextInput,
   IndicatorsQuery,
   IndicatorsQueryVariables,
@@ -22,9 +23,11 @@ import {
   CreateCollection,
   CreateDetectionRule,
   GenerateTelemetryReport,
+  ImportFile,
   ImportJobState,
   ImportText,
   Indicators,
+  PreviewFile,
   TelemetryReportDetails,
   Threats,
   UpdateDetectionRule,
@@ -279,6 +282,19 @@ export async function waitForImport(client: Client, jobId: string): Promise<JobS
     },
     { what: `import job ${jobId} to end` },
   );
+}
+
+/** Step 1 of a file import: uploads `content` as `name` and answers the preview result. */
+export async function previewFile(client: Client, collectionId: string, name: string, content: Buffer, sheet?: string) {
+  const answer = await client.upload(PreviewFile, { input: { collectionId, file: null, sheet } }, { name, content });
+  if (answer.status !== 200 || !answer.data) expect.fail(JSON.stringify(answer));
+  return answer.data.previewIndicatorFile;
+}
+
+/** Step 2: starts the import of a previewed file (it must be accepted) and waits for the job to end. */
+export async function importFileAndWait(client: Client, input: ImportIndicatorsFromFileInput): Promise<JobState> {
+  const started = await client.gql(ImportFile, { input });
+  return waitForImport(client, expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id);
 }
 
 /** Imports through the queue and the workers, and waits for the job to end. */

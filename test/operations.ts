@@ -464,3 +464,31 @@ export const UpdateDetectionRule = graphql(`
     }
   }
 `);
+
+export const DetectionAlertFields = graphql(`
+  fragment DetectionAlertFields on Alert {
+    id
+    field
+    value
+    count
+    firstSeen
+    lastSeen
+    retrohunt
+    status
+    excerpt
+    updatedAt
+    rule {
+      id
+    }
+    collection {
+      id
+    }
+    community {
+      id
+    }
+    indicator {
+      id
+      value
+    }
+  }
+`);

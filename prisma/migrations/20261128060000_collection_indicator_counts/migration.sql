@@ -15,26 +15,18 @@ UPDATE "collections" c
           FROM indicators GROUP BY collection_id) counts
  WHERE c.id = counts.collection_id;
 
-CREATE FUNCTION indicators_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows added (INSERT, COPY) or removed (DELETE), seen by both triggers as `changed`.
+CREATE FUNCTION indicators_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  sign int := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
 BEGIN
   UPDATE collections c
-     SET active_indicators = c.active_indicators + d.active, revoked_indicators = c.revoked_indicators + d.revoked
+     SET active_indicators = c.active_indicators + sign * d.active,
+         revoked_indicators = c.revoked_indicators + sign * d.revoked
     FROM (SELECT collection_id,
                  count(*) FILTER (WHERE revoked_at IS NULL) AS active,
                  count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked
-            FROM inserted GROUP BY collection_id) d
-   WHERE c.id = d.collection_id;
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION indicators_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE collections c
-     SET active_indicators = c.active_indicators - d.active, revoked_indicators = c.revoked_indicators - d.revoked
-    FROM (SELECT collection_id,
-                 count(*) FILTER (WHERE revoked_at IS NULL) AS active,
-                 count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked
-            FROM deleted GROUP BY collection_id) d
+            FROM changed GROUP BY collection_id) d
    WHERE c.id = d.collection_id;
   RETURN NULL;
 END $$;
@@ -53,9 +45,9 @@ BEGIN
 END $$;
 
 CREATE TRIGGER indicators_count_insert AFTER INSERT ON indicators
-  REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION indicators_count_inserted();
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicators_count_rows();
 CREATE TRIGGER indicators_count_delete AFTER DELETE ON indicators
-  REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION indicators_count_deleted();
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicators_count_rows();
 CREATE TRIGGER indicators_count_update AFTER UPDATE ON indicators
   REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update
   FOR EACH STATEMENT EXECUTE FUNCTION indicators_count_updated();
