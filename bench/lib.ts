@@ -27,6 +27,16 @@ export interface Bench {
 }
 
 /** `workers: false` when the jobs must run in another process (see file-import.ts). */
+/**
+ * Limits that would measure themselves: one key drives the whole load (requests, 2,000
+ * subscriptions), and the import benches paste 100,000 lines (a few MB) in one request.
+ */
+const BENCH_LIMITS = {
+  RATE_LIMIT_PER_MINUTE: '0',
+  SUBSCRIPTIONS_MAX_PER_KEY: '100000',
+  GRAPHQL_MAX_BODY_BYTES: String(64 * 1024 * 1024),
+};
+
 export async function startBench({ workers = true } = {}): Promise<Bench> {
   let databaseUrl = process.env.DATABASE_URL;
   let stopDatabase = async () => {};
@@ -37,7 +47,12 @@ export async function startBench({ workers = true } = {}): Promise<Bench> {
   }
   await migrate(databaseUrl);
   const services = await createServices(
-    readEnv({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' }),
+    readEnv({
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      ...BENCH_LIMITS,
+    }),
     databaseUrl,
   );
   await ensureBuiltInRoles(services.prisma);
@@ -139,8 +154,7 @@ export async function spawnService(
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      // One key drives the whole load: the per-key limit would measure itself.
-      RATE_LIMIT_PER_MINUTE: '0',
+      ...BENCH_LIMITS,
       ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

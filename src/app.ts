@@ -4,7 +4,10 @@ import pino from 'pino';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import { createDatabaseClients } from './db/prisma.ts';
+import { serverSecret } from './db/server-secret.ts';
 import { createQueues } from './jobs/queues.ts';
+import { AccessCache } from './modules/communities/access-cache.ts';
+import { SubscriptionLeases } from './modules/subscriptions/service.ts';
 import { createPostgresPubSub } from './pubsub.ts';
 import type { Services } from './services.ts';
 
@@ -38,12 +41,17 @@ export async function createServices(env: Env, databaseUrl: string): Promise<Ser
           duration: 60,
         })
       : null;
-  return { env, prisma, pool, boss, pubsub, logger, rateLimiter };
+  const cursorKey = env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET) : await serverSecret(pool, 'cursor');
+  const accessCache = new AccessCache(prisma, pubsub, logger);
+  const subscriptionLeases = new SubscriptionLeases(pool, env.SUBSCRIPTIONS_MAX_PER_KEY, logger);
+  return { env, prisma, pool, boss, pubsub, logger, rateLimiter, cursorKey, accessCache, subscriptionLeases };
 }
 
 export async function closeServices(services: Services, graceMs: number): Promise<void> {
   // Running jobs get the grace period to finish their batch; the rest resume elsewhere.
   await services.boss.stop({ graceful: true, timeout: graceMs, close: true });
+  await services.subscriptionLeases.close();
+  await services.accessCache.close();
   await services.pubsub.close();
   await services.prisma.$disconnect();
   await services.pool.end();

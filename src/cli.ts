@@ -8,7 +8,15 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createDatabaseClients, type Db } from './db/prisma.ts';
 import type { Permission } from './generated/prisma/enums.ts';
-import { ALL_PERMISSIONS, createApiKey, ensureBuiltInRoles } from './modules/communities/service.ts';
+import {
+  ALL_PERMISSIONS,
+  createApiKey,
+  ensureBuiltInRoles,
+  revokeApiKey,
+  setMembership,
+} from './modules/communities/service.ts';
+import { publishThroughDatabase } from './pubsub.ts';
+import { storedTextProblem } from './stored-text.ts';
 import { importThreatCatalogue, parseThreatCatalogue, type ThreatEntry } from './modules/threats/service.ts';
 
 const RUN = 'npm run cli --';
@@ -59,12 +67,23 @@ function command<R extends string, O extends string = never>(spec: CommandSpec<R
   };
 }
 
+/** A name as it will be stored and shown: one line, without control, direction or zero-width characters. */
+function nameOption(option: string, value: string): string {
+  const name = value.trim();
+  const problem = name ? storedTextProblem(name) : 'is empty';
+  if (problem) throw new UsageError(`--${option}: the name ${problem}.`);
+  return name;
+}
+
 const COMMANDS: Record<string, Command> = {
   'community create': command({
     summary: 'Create a community (a sub-community with --parent); prints its id.',
     required: { name: 'name' },
     optional: { parent: 'community id or name' },
-    prepare: (args) => (db) => createCommunity(db, args.name, args.parent),
+    prepare: (args) => {
+      const name = nameOption('name', args.name);
+      return (db) => createCommunity(db, name, args.parent);
+    },
   }),
   'community list': command({
     summary: 'Show the community tree with ids.',
@@ -76,7 +95,8 @@ const COMMANDS: Record<string, Command> = {
     required: { name: 'name', email: 'email' },
     prepare: ({ name, email }) => {
       if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new UsageError(`--email: "${email}" is not an email address.`);
-      return (db) => createUser(db, name, email);
+      const shown = nameOption('name', name);
+      return (db) => createUser(db, shown, email);
     },
   }),
   'role list': command({
@@ -89,7 +109,8 @@ const COMMANDS: Record<string, Command> = {
     required: { name: 'name', permissions: 'P1,P2,...' },
     prepare: ({ name, permissions }) => {
       const granted = parsePermissions(permissions);
-      return (db) => createRole(db, name, granted);
+      const roleName = nameOption('name', name);
+      return (db) => createRole(db, roleName, granted);
     },
   }),
   'member add': command({
@@ -101,7 +122,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Create an API key for a user; prints the key once (only its hash is stored).',
     required: { user: 'email or id' },
     optional: { name: 'name' },
-    prepare: (args) => (db) => createKey(db, args.user, args.name ?? 'cli'),
+    prepare: (args) => {
+      const name = nameOption('name', args.name ?? 'cli');
+      return (db) => createKey(db, args.user, name);
+    },
   }),
   'key list': command({
     summary: "Show a user's API keys (prefix, name, created, revoked).",
@@ -155,6 +179,8 @@ async function createCommunity(db: Db, name: string, parentRef: string | undefin
   const where = parent ? `under "${parent.name}"` : 'at the top level';
   if (sibling) throw new Error(`A community named "${name}" already exists ${where} (id ${sibling.id}).`);
   const community = await db.community.create({ data: { name, parentId: parent?.id ?? null } });
+  // The parent's members now act on the new sub-community too.
+  if (parent) await publishThroughDatabase(db, 'accessChanged', { reason: 'sub-community created' });
   return {
     text: `Created community "${name}" ${where}: ${community.id}`,
     json: { id: community.id, name, parentId: community.parentId },
@@ -255,19 +281,11 @@ async function addMember(db: Db, args: { user: string; community: string; role: 
   const community = await findCommunity(db, args.community);
   const role = await findRole(db, args.role);
   const key = { userId: user.id, communityId: community.id };
-  const previous = await db.membership.findUnique({
-    where: { userId_communityId: key },
-    select: { role: { select: { name: true } } },
-  });
-  await db.membership.upsert({
-    where: { userId_communityId: key },
-    create: { ...key, roleId: role.id },
-    update: { roleId: role.id },
-  });
-  const was = previous ? ` (was ${previous.role.name})` : '';
+  const previousRole = await setMembership(db, { ...key, roleId: role.id });
+  const was = previousRole ? ` (was ${previousRole})` : '';
   return {
     text: `${user.email} is now ${role.name} in "${community.name}"${was}.`,
-    json: { ...key, role: role.name, previousRole: previous?.role.name ?? null },
+    json: { ...key, role: role.name, previousRole },
   };
 }
 
@@ -302,16 +320,13 @@ async function listKeys(db: Db, userRef: string): Promise<Output> {
 }
 
 async function revokeKey(db: Db, id: string): Promise<Output> {
-  const key = await db.apiKey.findUnique({ where: { id }, select: { prefix: true, name: true, revokedAt: true } });
+  const key = await revokeApiKey(db, id);
   if (!key) throw new Error(`No API key with id ${id}; see them with \`${RUN} key list --user <email>\`.`);
-  if (key.revokedAt) {
-    return {
-      text: `Key ${key.prefix}… ("${key.name}") was already revoked on ${key.revokedAt.toISOString()}.`,
-      json: { id, revokedAt: key.revokedAt, alreadyRevoked: true },
-    };
-  }
-  const { revokedAt } = await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-  return { text: `Revoked key ${key.prefix}… ("${key.name}").`, json: { id, revokedAt, alreadyRevoked: false } };
+  const { revokedAt, alreadyRevoked } = key;
+  const text = alreadyRevoked
+    ? `Key ${key.prefix}… ("${key.name}") was already revoked on ${revokedAt.toISOString()}.`
+    : `Revoked key ${key.prefix}… ("${key.name}").`;
+  return { text, json: { id, revokedAt, alreadyRevoked } };
 }
 
 // ---- threat catalogue

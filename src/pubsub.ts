@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import pgListen, { type Subscriber } from 'pg-listen';
+import type { Db } from './db/prisma.ts';
 
 const CHANNEL = 'ioc_collections_events';
 
@@ -20,6 +21,11 @@ export type PubSubTopics = {
   alertCreated: [communityId: string, payload: { id: string; collectionId: string }];
   /** A notification was created for a user; the community lets subscribers filter without a query. */
   notificationAdded: [userId: string, payload: { id: string; communityId: string }];
+  /**
+   * A key was revoked, or a membership, role or community changed: cached access is stale.
+   * Also raised locally when the listener reconnects, since a change may have been missed.
+   */
+  accessChanged: [change: { reason: string }];
 };
 
 export type AppPubSub = PubSub<PubSubTopics> & { close(): Promise<void> };
@@ -37,6 +43,10 @@ class PostgresEventTarget extends EventTarget {
     subscriber.notifications.on(CHANNEL, (event: WireEvent) => {
       super.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }));
     });
+    // Changes made while the listener was down were not heard: forget what may be stale.
+    subscriber.events.on('connected', () => {
+      super.dispatchEvent(new CustomEvent('accessChanged', { detail: { reason: 'event listener (re)connected' } }));
+    });
   }
 
   /** NOTIFYs go one at a time: they share the listener's single connection. */
@@ -53,6 +63,23 @@ class PostgresEventTarget extends EventTarget {
       });
     return true;
   }
+}
+
+/** The event a pub/sub `publish` sends: `topic` or `topic:id`, as graphql-yoga's createPubSub names it. */
+function wireEvent<T extends keyof PubSubTopics>(topic: T, args: PubSubTopics[T]): WireEvent {
+  return args.length === 2 ? { type: `${topic}:${args[0]}`, detail: args[1] } : { type: topic, detail: args[0] };
+}
+
+/**
+ * Publishes one event from a process that does not listen (the CLI), through its own
+ * database connection, in the same wire format; it is sent when the transaction commits.
+ */
+export async function publishThroughDatabase<T extends keyof PubSubTopics>(
+  db: Db,
+  topic: T,
+  ...args: PubSubTopics[T]
+): Promise<void> {
+  await db.$executeRaw`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(wireEvent(topic, args))})`;
 }
 
 export async function createPostgresPubSub(databaseUrl: string, onError: (e: Error) => void): Promise<AppPubSub> {

@@ -1,11 +1,13 @@
 // HTTP and WebSocket on one port and path. WebSocket subscriptions are built through
 // yoga.getEnveloped, so authentication, limits and error masking are the same as over HTTP.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { type Context as WsContext } from 'graphql-ws';
+import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
+import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AmbiguousConnectionParamError, connectionParam } from './graphql/context.ts';
+import { SubscriptionLimitError } from './graphql/errors.ts';
 import { apiKeyFromAuthorization, authenticate } from './modules/communities/service.ts';
 import type { Services } from './services.ts';
 import { createYogaApp, type Yoga } from './yoga.ts';
@@ -18,6 +20,7 @@ export interface HttpService {
 }
 
 type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+type SocketContext = WsContext<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket }>;
 
 function asGraphQLErrors(error: unknown): GraphQLError[] {
   if (error instanceof GraphQLError) return [error];
@@ -41,20 +44,46 @@ export async function startHttpServer(
     path: yoga.graphqlEndpoint,
     maxPayload: services.env.WS_MAX_PAYLOAD_BYTES,
   });
+  // The API key of every acknowledged socket: a revoked key's sockets are closed with 4403
+  // as soon as the change is announced, whether or not an event comes.
+  const keyOfSocket = new Map<WebSocket, string>();
+  const stopWatchingKeys = services.accessCache.onInvalidate(() => {
+    for (const [socket, apiKeyId] of keyOfSocket) {
+      services.accessCache.viewer(apiKeyId).then(
+        (viewer) => viewer || socket.close(CloseCode.Forbidden, 'Forbidden'),
+        (error: unknown) => services.logger.warn({ err: error }, 'API key of a WebSocket not re-checked'),
+      );
+    }
+  });
+  /** Ids of each socket's subscriptions (pruned of those that have ended), for WS_MAX_SUBSCRIPTIONS_PER_SOCKET. */
+  const subscriptionsOfSocket = new WeakMap<SocketContext, Set<string>>();
+  const maxPerSocket = services.env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET;
+
   const ws = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      // A missing or wrong key closes the socket with 4403 before any operation.
-      onConnect: async (ctx) => {
-        const key = apiKeyFromAuthorization(String(ctx.connectionParams?.authorization ?? ''));
-        return key ? (await authenticate(services.prisma, key)) !== null : false;
+      // A missing or wrong key closes the socket with 4403 before any operation; a key given
+      // under two casings with different values with 4400.
+      onConnect: async (ctx: SocketContext) => {
+        let authorization: string | null;
+        try {
+          authorization = connectionParam(ctx.connectionParams ?? {}, 'authorization');
+        } catch (error) {
+          if (!(error instanceof AmbiguousConnectionParamError)) throw error;
+          ctx.extra.socket.close(CloseCode.BadRequest, 'authorization given twice with different values');
+          return false;
+        }
+        const key = apiKeyFromAuthorization(authorization);
+        const viewer = key ? await authenticate(services.prisma, key) : null;
+        if (!viewer) return false;
+        keyOfSocket.set(ctx.extra.socket, viewer.apiKeyId);
+        return true;
       },
-      onSubscribe: async (
-        ctx: WsContext<Record<string, unknown>, { request: import('node:http').IncomingMessage; socket: unknown }>,
-        _id,
-        params,
-      ) => {
+      onClose: (ctx: SocketContext) => {
+        keyOfSocket.delete(ctx.extra.socket);
+      },
+      onSubscribe: async (ctx: SocketContext, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -66,6 +95,20 @@ export async function startHttpServer(
           const document = parse(params.query);
           const errors = validate(schema, document);
           if (errors.length) return errors;
+          if (getOperationAST(document, params.operationName)?.operation === 'subscription') {
+            const open = [...(subscriptionsOfSocket.get(ctx) ?? [])].filter(
+              (other) => other !== id && other in ctx.subscriptions,
+            );
+            if (open.length >= maxPerSocket) {
+              return [
+                new SubscriptionLimitError(
+                  `Subscription limit reached: a connection may hold at most ${maxPerSocket} open subscriptions ` +
+                    '(WS_MAX_SUBSCRIPTIONS_PER_SOCKET); end one, or open another connection',
+                ),
+              ];
+            }
+            subscriptionsOfSocket.set(ctx, new Set([...open, id]));
+          }
           return {
             schema,
             document,
@@ -93,6 +136,7 @@ export async function startHttpServer(
     async close(graceMs) {
       // Stop accepting, tell WebSocket clients to reconnect elsewhere, let requests finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      stopWatchingKeys();
       await ws.dispose();
       server.closeIdleConnections();
       const timer = setTimeout(() => sockets.forEach((s) => s.destroy()), graceMs);

@@ -6,7 +6,9 @@ import type { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import type { Db } from './db/prisma.ts';
 import type { Access } from './modules/communities/access.ts';
+import type { AccessCache } from './modules/communities/access-cache.ts';
 import type { Viewer } from './modules/communities/service.ts';
+import type { SubscriptionLeases } from './modules/subscriptions/service.ts';
 import type { AppPubSub } from './pubsub.ts';
 
 export interface Services {
@@ -18,6 +20,12 @@ export interface Services {
   logger: Logger;
   /** Requests per API key (shared by every process through PostgreSQL); null when off. */
   rateLimiter: RateLimiterPostgres | null;
+  /** Signs connection cursors (CURSOR_SECRET, or a key shared through the database). */
+  cursorKey: Buffer;
+  /** Viewers and access of keys with open subscriptions, forgotten on every `accessChanged`. */
+  accessCache: AccessCache;
+  /** Open subscriptions per API key over every process (SUBSCRIPTIONS_MAX_PER_KEY). */
+  subscriptionLeases: SubscriptionLeases;
 }
 
 /** What the rules of a request need: who asks, what they may see, and the database. */

@@ -187,6 +187,16 @@ describe('usage', () => {
     { args: ['role', 'create', '--name', 'x', '--permissions', 'VIEW_ALERTS,FLY'], message: 'unknown permission FLY' },
     { args: ['key', 'revoke', '--id', '42'], message: '--id: "42" is not a key id' },
     { args: ['key', 'list', '--user', 'a@b.c', '--usr', 'x'], message: 'Unknown option --usr.' },
+    // Names are shown to people: no direction overrides, zero-width or control characters.
+    {
+      args: ['community', 'create', '--name', 'Acme\u202Egnp.exe'],
+      message: '--name: the name must not contain invisible or text-direction characters (U+202E).',
+    },
+    { args: ['user', 'create', '--name', 'Ada\u200B', '--email', 'a@b.c'], message: 'characters (U+200B).' },
+    {
+      args: ['role', 'create', '--name', 'x\u001b[2J', '--permissions', 'VIEW_ALERTS'],
+      message: '--name: the name must not contain control characters (U+001B).',
+    },
   ])('$args exits 2: $message', ({ args, message }) => {
     const stderr = cliFailure(args, 2);
     expect(stderr).toContain(message);

@@ -663,7 +663,7 @@ async function differences(client: Client, oracle: Oracle, rules: Rule[], names:
   for (const rule of rules) {
     const actual = new Map<string, AlertNode>();
     for (const alert of await alertsOf(client, rule.id)) {
-      const key = `${rule.id}|${alert.indicator.id}|${alert.community.id}`;
+      const key = `${rule.id}|${alert.indicator!.id}|${alert.community.id}`;
       if (actual.has(key)) diff.push(`two alerts for ${describe(key)}`);
       actual.set(key, alert);
     }

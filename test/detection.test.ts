@@ -268,7 +268,7 @@ describe('rules', () => {
     };
     await send(tenant.client, [event]);
     const alerts = await alertList(tenant.client, { collectionId: collection.id });
-    expect(alerts.map((a) => a.rule.id).sort()).toEqual([made.id, later.id].sort());
+    expect(alerts.map((a) => a.rule!.id).sort()).toEqual([made.id, later.id].sort());
     for (const alert of alerts) {
       expect(alert).toMatchObject({ field: 'destination.ip', value: '203.0.113.10', count: 1, retrohunt: false });
       expect(alert.excerpt).toEqual(event);
@@ -577,7 +577,7 @@ describe('matching', () => {
     }
     const seen = async (client: Client) =>
       (await alertList(client))
-        .map((a) => `${a.rule.id} ${a.community.id}`)
+        .map((a) => `${a.rule!.id} ${a.community.id}`)
         .sort()
         .join('\n');
     const alert = (rule: { ruleId: string }, community: string) => `${rule.ruleId} ${community}`;
@@ -682,7 +682,7 @@ describe('matching', () => {
       { '@timestamp': at(), 'file.hash.sha1': ABC.sha1 },
       { '@timestamp': at(), email: { attachments: [{ file: { hash: { sha1: sha1Only } } }] } },
     ]);
-    const alerts = Object.fromEntries((await alertList(tenant.client, { ruleId })).map((a) => [a.indicator.value, a]));
+    const alerts = Object.fromEntries((await alertList(tenant.client, { ruleId })).map((a) => [a.indicator!.value, a]));
     expect(alerts[ABC.sha256]).toMatchObject({ id: abc.id, count: 3 });
     expect(alerts[sha1Only]).toMatchObject({ count: 1, field: 'email.attachments.file.hash.sha1', value: sha1Only });
     expect(Object.keys(alerts)).toHaveLength(2);

@@ -15,8 +15,11 @@ import { createTenant, createTestApp, fromGlobalId, newCollection, unique, waitF
 // The second CI pass (DATABASE_URL: PostgreSQL 15) would run these on an embedded cluster all
 // the same, since they must stop and start their own database: the first pass has run them.
 const ON_SERVER = Boolean(process.env.DATABASE_URL);
-/** Dead workers are looked for every 2 s here (JOB_SUPERVISE_SECONDS), not every 15 s. */
-const FAST_SUPERVISION = { JOB_SUPERVISE_SECONDS: '2' };
+/**
+ * Dead workers are looked for every 2 s here (JOB_SUPERVISE_SECONDS), not every 15 s; the
+ * 200,000-line texts are pasted in one request, past the 1 MB default body limit.
+ */
+const SETTINGS = { JOB_SUPERVISE_SECONDS: '2', GRAPHQL_MAX_BODY_BYTES: String(16 * 1024 * 1024) };
 let cluster: ThrowAwayDatabase;
 /** This process serves requests only; the jobs run in the spawned processes. */
 let app: Awaited<ReturnType<typeof createTestApp>>;
@@ -25,7 +28,7 @@ beforeAll(async () => {
   if (ON_SERVER) return;
   cluster = await startThrowAwayPostgres();
   await prepareDatabase(cluster.url);
-  app = await createTestApp({ DATABASE_URL: cluster.url, ...FAST_SUPERVISION }, { workers: false });
+  app = await createTestApp({ DATABASE_URL: cluster.url, ...SETTINGS }, { workers: false });
   // A community in the database, so that a spawned process sets up no demo tenant.
   await app.services.prisma.community.create({ data: { name: unique('placeholder') } });
 }, 120_000);
@@ -36,7 +39,7 @@ afterAll(async () => {
 
 /** A service process for the running test, stopped when the test ends. */
 async function startService(role: 'worker' | 'all', env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const service = await spawnService(role, cluster.url, { ...FAST_SUPERVISION, ...env });
+  const service = await spawnService(role, cluster.url, { ...SETTINGS, ...env });
   onTestFinished(() => service.stop());
   return service;
 }

@@ -1,7 +1,15 @@
 import * as XLSX from '@e965/xlsx';
 import { describe, expect, it } from 'vitest';
 import { ImportFile, Indicators, PreviewFile, Threats } from './operations.ts';
-import { createTenant, expectMember, importFileAndWait, newCollection, previewFile, startTestApp } from './kit.ts';
+import {
+  createTenant,
+  expectMember,
+  importCsvFile,
+  importFileAndWait,
+  newCollection,
+  previewFile,
+  startTestApp,
+} from './kit.ts';
 
 const app = await startTestApp({ UPLOAD_MAX_BYTES: String(2 * 1024 * 1024) });
 
@@ -251,16 +259,7 @@ describe('file import: the job', () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
     const content = csv(['ioc,comment', '198.51.100.1,fine', '=cmd|calc,"bad, quoted"', 'junk value,+1']);
-    const result = expectMember(
-      await previewFile(tenant.client, collectionId, 'x.csv', content),
-      'PreviewIndicatorFileSuccess',
-    );
-    const job = await importFileAndWait(tenant.client, {
-      collectionId,
-      fileHandle: result.preview.fileHandle,
-      mapping: ['OBSERVABLE', 'DESCRIPTION'],
-      ignoreFirstLine: true,
-    });
+    const job = await importCsvFile(tenant.client, collectionId, 'x.csv', content, ['OBSERVABLE', 'DESCRIPTION']);
     expect(job).toMatchObject({ created: 1, invalid: 2 });
     const response = await app.yoga.fetch(`http://yoga/api/imports/${encodeURIComponent(job.id)}/errors.csv`, {
       headers: { authorization: `Bearer ${tenant.client.key}` },
@@ -271,9 +270,9 @@ describe('file import: the job', () => {
       .replace(/^\uFEFF/, '')
       .trim()
       .split('\r\n');
-    expect(lines[0]).toBe('ioc,comment,error_line,error_code,error_message');
-    expect(lines[1]).toMatch(/^'=cmd\|calc,"bad, quoted",3,UNRECOGNISED,/);
-    expect(lines[2]).toMatch(/^junk value,'\+1,4,UNRECOGNISED,/);
+    expect(lines[0]).toBe('"ioc","comment","error_line","error_code","error_message"');
+    expect(lines[1]).toMatch(/^"'=cmd\|calc","bad, quoted","3","UNRECOGNISED",/);
+    expect(lines[2]).toMatch(/^"junk value","'\+1","4","UNRECOGNISED",/);
     const stranger = await createTenant(app);
     const denied = await app.yoga.fetch(`http://yoga/api/imports/${encodeURIComponent(job.id)}/errors.csv`, {
       headers: { authorization: `Bearer ${stranger.client.key}` },

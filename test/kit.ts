@@ -297,6 +297,21 @@ export async function importFileAndWait(client: Client, input: ImportIndicatorsF
   return waitForImport(client, expectMember(started.importIndicatorsFromFile, 'ImportSuccess').importJob.id);
 }
 
+/** Both steps for a CSV with a header line: previews `content` as `name`, imports its columns as `mapping`, waits. */
+export async function importCsvFile(
+  client: Client,
+  collectionId: string,
+  name: string,
+  content: Buffer,
+  mapping: ImportIndicatorsFromFileInput['mapping'],
+): Promise<JobState> {
+  const { preview } = expectMember(
+    await previewFile(client, collectionId, name, content),
+    'PreviewIndicatorFileSuccess',
+  );
+  return importFileAndWait(client, { collectionId, fileHandle: preview.fileHandle, mapping, ignoreFirstLine: true });
+}
+
 /** Imports through the queue and the workers, and waits for the job to end. */
 export async function importText(client: Client, collectionId: string, text: string, properties?: ImportProperties) {
   const job = await requestImport(client, collectionId, text, properties);

@@ -4,10 +4,8 @@
 // This file's process runs no jobs (workers off). Imports are run by a ROLE=worker process
 // spawned below, or by the workers of a test file running in parallel on the same database;
 // either way every import event seen here was published by another process.
-import type { ResultOf, TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { ResultOf } from '@graphql-typed-document-node/core';
 import { randomUUID } from 'node:crypto';
-import { print, type FormattedExecutionResult } from 'graphql';
-import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { notify } from '../src/modules/notifications/service.ts';
@@ -35,6 +33,7 @@ import {
   type Client,
   type Tenant,
 } from './kit.ts';
+import { connectWs, connectWsAs, subscribeSse, type Ended, type Result } from './transports.ts';
 
 const ImportJobUpdated = graphql(`
   subscription ImportJobUpdated($id: ID!) {
@@ -68,137 +67,10 @@ const ROWS = 12_000;
 /** Every 1,000th row is not an observable. */
 const INVALID = ROWS / 1000;
 
-// ---------------------------------------------------------------------------------------
-// A subscription as its client sees it, whatever the transport.
-
-type Result<T> = FormattedExecutionResult<T, unknown>;
-type Step<T> = IteratorResult<Result<T>> | 'timeout';
-
-class Feed<T> {
-  private pending?: Promise<IteratorResult<Result<T>>>;
-
-  constructor(private readonly results: AsyncIterator<Result<T>>) {}
-
-  /** The next result, or 'timeout' if none came within `ms`; the next call goes on waiting for it. */
-  async next(ms: number): Promise<Step<T>> {
-    if (!this.pending) {
-      this.pending = this.results.next();
-      this.pending.catch(() => {}); // a stream cut at cleanup, with nobody waiting, is no failure
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, Math.max(ms, 0), 'timeout')));
-    try {
-      const step = await Promise.race([this.pending, timeout]);
-      if (step !== 'timeout') this.pending = undefined;
-      return step;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Results until one satisfies `until` or the subscription completes by itself; bounded in time. */
-  async collect(until: (result: Result<T>) => boolean = () => false, timeoutMs = 20_000) {
-    const results: Result<T>[] = [];
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const step = await this.next(deadline - Date.now());
-      if (step === 'timeout')
-        throw new Error(`no end within ${timeoutMs} ms; results so far: ${JSON.stringify(results)}`);
-      if (step.done) return { results, completed: true };
-      results.push(step.value);
-      if (until(step.value)) return { results, completed: false };
-    }
-  }
-
-  /**
-   * The first result, calling `poke` (which must cause an event) until one arrives. For
-   * subscriptions that send nothing at first: neither transport says when the server listens.
-   */
-  async primed(poke: () => Promise<unknown>, timeoutMs = 10_000): Promise<Result<T>> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      await poke();
-      const step = await this.next(300);
-      if (step === 'timeout') continue;
-      if (step.done) throw new Error('the subscription completed without a result');
-      return step.value;
-    }
-    throw new Error(`no result within ${timeoutMs} ms`);
-  }
-}
-
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
-
-/** A graphql-ws client on its own socket, connected at once, never retrying. */
-function connectWs(httpUrl: string, connectionParams: Record<string, unknown>) {
-  const sockets: WebSocket[] = [];
-  let onClosed!: (event: { code: number; reason: string }) => void;
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
-  const client = createClient({
-    url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams,
-    lazy: false,
-    retryAttempts: 0,
-    onNonLazyError: () => {}, // seen through `closed`
-    on: {
-      opened: (socket) => void sockets.push(socket as WebSocket),
-      closed: (event) => onClosed(event as { code: number; reason: string }),
-    },
-  });
-  cleanups.push(() => client.dispose());
-  return {
-    /** Every socket this client opened (one, unless it reconnected). */
-    sockets,
-    closed,
-    subscribe<D, V>(document: TypedDocumentNode<D, V>, variables?: V): Feed<D> {
-      const query = print(document);
-      return new Feed(client.iterate<D>({ query, variables: variables as Record<string, unknown> | undefined }));
-    },
-  };
-}
-
-const connectWsAs = (httpUrl: string, client: Client) => connectWs(httpUrl, { authorization: `Bearer ${client.key}` });
-
-/** A subscription over HTTP: one POST answered with a text/event-stream. */
-async function subscribeSse<D, V>(httpUrl: string, client: Client, document: TypedDocumentNode<D, V>, variables?: V) {
-  const abort = new AbortController();
-  cleanups.push(() => abort.abort());
-  const response = await fetch(`${httpUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${client.key}` },
-    body: JSON.stringify({ query: print(document), variables }),
-    signal: abort.signal,
-  });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  return new Feed<D>(sseResults<D>(response.body!));
-}
-
-/** The `next` events of an event stream as results, ending at its `complete` event. */
-async function* sseResults<D>(body: ReadableStream<Uint8Array>): AsyncGenerator<Result<D>> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the event stream ended without a complete event');
-    buffer += decoder.decode(value, { stream: true });
-    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-      const lines = buffer.slice(0, end).split('\n');
-      buffer = buffer.slice(end + 2);
-      // Lines are "field: value"; ":" alone is a keep-alive comment.
-      const field = (name: string) =>
-        lines.filter((line) => line.startsWith(`${name}:`)).map((line) => line.slice(name.length + 1).trimStart());
-      const [event] = field('event');
-      if (event === 'complete') return;
-      if (event === 'next') yield JSON.parse(field('data').join('\n'));
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Imports and what their subscribers should see.
@@ -220,9 +92,9 @@ async function startImport(tenant: Tenant, text: string): Promise<string> {
 async function expectWholeImport(
   client: Client,
   jobId: string,
-  { results, completed }: { results: Result<ResultOf<typeof ImportJobUpdated>>[]; completed: boolean },
+  { results, end }: { results: Result<ResultOf<typeof ImportJobUpdated>>[]; end?: Ended },
 ) {
-  expect(completed, 'the subscription completes by itself').toBe(true);
+  expect(end, 'the subscription completes by itself').toEqual({ ended: true });
   expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
   const states = results.map((r) => r.data!.importJobUpdated);
   const seen = `states seen: ${JSON.stringify(states)}`;
@@ -343,12 +215,13 @@ describe('WebSocket authentication and authorisation', () => {
     const { url } = await app.http();
     const socket = connectWsAs(url, owner.client);
     for (const id of [foreignJob, toGlobalId('ImportJob', randomUUID())]) {
-      await expect(socket.subscribe(ImportJobUpdated, { id }).collect(), id).rejects.toEqual([
-        expect.objectContaining({ message: 'ImportJob not found', extensions: { code: 'NOT_FOUND' } }),
-      ]);
+      expect((await socket.subscribe(ImportJobUpdated, { id }).collect()).end, id).toEqual({
+        ended: true,
+        error: [expect.objectContaining({ message: 'ImportJob not found', extensions: { code: 'NOT_FOUND' } })],
+      });
     }
-    const { results, completed } = await socket.subscribe(ImportJobUpdated, { id: ownJob }).collect();
-    expect(completed).toBe(true);
+    const { results, end } = await socket.subscribe(ImportJobUpdated, { id: ownJob }).collect();
+    expect(end).toEqual({ ended: true });
     expect(results.at(-1)!.data!.importJobUpdated).toMatchObject({ id: ownJob, status: 'SUCCEEDED', processed: 10 });
     expect(socket.sockets).toHaveLength(1);
     expect(socket.sockets[0].readyState).toBe(WebSocket.OPEN);
@@ -475,14 +348,13 @@ describe('telemetry reports', () => {
     for (const [transport, feed] of Object.entries(feeds)) {
       const first = await feed.next(20_000);
       expect(first, transport).toMatchObject({
-        done: false,
-        value: { data: { telemetryReportUpdated: { id: reportId, status: 'RUNNING', completedAt: null } } },
+        data: { telemetryReportUpdated: { id: reportId, status: 'RUNNING', completedAt: null } },
       });
     }
     await release();
     for (const [transport, feed] of Object.entries(feeds)) {
-      const { results, completed } = await feed.collect();
-      expect(completed, `${transport} completes by itself`).toBe(true);
+      const { results, end } = await feed.collect();
+      expect(end, `${transport} completes by itself`).toEqual({ ended: true });
       expect(
         results.map((r) => r.data?.telemetryReportUpdated),
         transport,
@@ -490,7 +362,7 @@ describe('telemetry reports', () => {
     }
     // A subscriber to a ready report gets it once and the end.
     const late = await connectWsAs(url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }).collect();
-    expect(late.completed).toBe(true);
+    expect(late.end).toEqual({ ended: true });
     expect(late.results.map((r) => r.data?.telemetryReportUpdated.status)).toEqual(['SUCCEEDED']);
   });
 
@@ -506,11 +378,11 @@ describe('telemetry reports', () => {
         connectWsAs((await app.http()).url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
         connectWsAs(api!.url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
       ];
-      for (const feed of feeds) expect(await feed.next(20_000)).toMatchObject({ done: false });
+      for (const feed of feeds) expect(await feed.next(20_000)).toMatchObject({ data: expect.anything() });
       await release();
       for (const feed of feeds) {
-        const { results, completed } = await feed.collect();
-        expect(completed).toBe(true);
+        const { results, end } = await feed.collect();
+        expect(end).toEqual({ ended: true });
         expect(results.map((r) => (r.data?.telemetryReportUpdated as ReportState).status)).toEqual(['SUCCEEDED']);
       }
       const { results } = await notifications.collect((r) => r.data?.notificationAdded.subject?.id === reportId);
@@ -650,7 +522,7 @@ describe('alertCreated', () => {
 
     const forSecond = await received('second', Z);
     expect(forSecond.at(-1)).toMatchObject({ value: Z, community: { id: top }, collection: { id: second } });
-    expect(forSecond.filter((a) => a.collection.id !== second)).toEqual([]);
+    expect(forSecond.filter((a) => a.collection!.id !== second)).toEqual([]);
   });
 });
 
@@ -720,8 +592,8 @@ describe('retrohuntUpdated', () => {
     const states: Record<string, RetrohuntState[]> = {};
     for (const [transport, feed] of Object.entries(feeds)) {
       // Progress up to the day where it waits: three days scanned, one match each.
-      const { results, completed } = await feed.collect((r) => r.data?.retrohuntUpdated.scannedUntil === heldAt);
-      expect(completed, transport).toBe(false);
+      const { results, end } = await feed.collect((r) => r.data?.retrohuntUpdated.scannedUntil === heldAt);
+      expect(end, transport).toBeUndefined();
       states[transport] = results.map((r) => r.data!.retrohuntUpdated);
       expect(['QUEUED', 'RUNNING'], transport).toContain(states[transport][0].status);
       expect(states[transport].at(-1), transport).toMatchObject({
@@ -734,8 +606,8 @@ describe('retrohuntUpdated', () => {
     }
     await release();
     for (const [transport, feed] of Object.entries(feeds)) {
-      const { results, completed } = await feed.collect();
-      expect(completed, `${transport} completes by itself`).toBe(true);
+      const { results, end } = await feed.collect();
+      expect(end, `${transport} completes by itself`).toEqual({ ended: true });
       const all = [...states[transport], ...results.map((r) => r.data!.retrohuntUpdated)];
       const seen = `${transport}: ${JSON.stringify(all)}`;
       const last = all.at(-1)!;
@@ -750,7 +622,7 @@ describe('retrohuntUpdated', () => {
     }
     // A subscriber to an ended retrohunt gets it once, then the end.
     const late = await connectWsAs(url, tenant.client).subscribe(RetrohuntUpdated, { id: retrohuntId }).collect();
-    expect(late.completed).toBe(true);
+    expect(late.end).toEqual({ ended: true });
     expect(late.results.map((r) => r.data?.retrohuntUpdated.status)).toEqual(['SUCCEEDED']);
   });
 });

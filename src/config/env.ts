@@ -58,6 +58,25 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(1024 * 1024),
+  /** Subscriptions one WebSocket may hold open at once; one more is refused. */
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(50),
+  /** Subscriptions one API key may hold open at once, over every socket, SSE stream and process. */
+  SUBSCRIPTIONS_MAX_PER_KEY: z.coerce.number().int().min(1).default(500),
+  /** Largest plain (non-multipart) GraphQL request body, in bytes; 413 past it, before it is parsed. */
+  GRAPHQL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Deepest nesting of objects and arrays in one event line; a deeper line is rejected alone. */
+  EVENT_MAX_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
+  /** 1: unexpected errors carry their message and stack to clients (never by default, whatever NODE_ENV). */
+  DEBUG_ERRORS: boolean.default(false),
+  /**
+   * Key that signs connection cursors (HMAC), shared by every process of a deployment.
+   * Unset: a random key kept in the database, made on first start.
+   */
+  CURSOR_SECRET: z.string().min(32).optional(),
   /** Query limits (graphql-armor; the cost by the Pothos complexity plugin), the same over HTTP, SSE and WebSocket. */
   QUERY_MAX_DEPTH: z.coerce.number().int().min(1).default(12),
   QUERY_MAX_ALIASES: z.coerce.number().int().min(0).default(20),

@@ -12,6 +12,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Context } from './context.ts';
 import { AppError, ForbiddenError } from './errors.ts';
 import { assertNodeTypename, decodeGlobalIdOrFail } from './global-id.ts';
+import LiveAccessPlugin from './live-access.ts';
 import { complexityError, DEFAULT_PAGE_SIZE, fieldComplexity, MAX_PAGE_SIZE } from './limits.ts';
 
 /** The permission a failed scope check asked for, for ForbiddenError.missingPermission. */
@@ -48,7 +49,17 @@ export const builder = new SchemaBuilder<{
   // its result union; scope-auth before the plugins that load data (prisma, dataloader);
   // complexity last (innermost): a root field checks the operation's cost once authorised,
   // before resolving; a page-size error of a mutation becomes a member of its result union.
-  plugins: [RelayPlugin, ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, DataloaderPlugin, ComplexityPlugin],
+  // Live access (src/graphql/live-access.ts) sits outside scope-auth so that its end-of-access
+  // error, not a scope failure, reaches the client.
+  plugins: [
+    RelayPlugin,
+    ErrorsPlugin,
+    LiveAccessPlugin,
+    ScopeAuthPlugin,
+    PrismaPlugin,
+    DataloaderPlugin,
+    ComplexityPlugin,
+  ],
   defaultFieldNullability: false,
   scopeAuth: {
     // Every request is authenticated by createContext; scopes only check permissions.

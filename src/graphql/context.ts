@@ -7,6 +7,7 @@ import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailab
 import type { RequestContext, Services } from '../services.ts';
 import type { Access } from '../modules/communities/access.ts';
 import {
+  type Viewer,
   apiKeyFromAuthorization,
   authenticate,
   loadAccess,
@@ -16,16 +17,46 @@ import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface Context extends Services, RequestContext {
   loaders: Loaders;
+  /** The communities named in X-Community-Ids (null: all the viewer's); open subscriptions reload access for them. */
+  communitySelection: string[] | null;
 }
 
 /** Over graphql-ws the credentials travel in the connection parameters instead of headers. */
 type InitialContext = YogaInitialContext & { connectionParams?: Record<string, unknown> };
 
+export class AmbiguousConnectionParamError extends Error {
+  constructor(readonly param: string) {
+    super(`Connection parameter "${param}" is given under several casings with different values`);
+  }
+}
+
+/**
+ * A graphql-ws connection parameter by name in any casing, as an HTTP header would be read.
+ * Several casings with different values are refused: which one counts would be a guess.
+ */
+export function connectionParam(params: Record<string, unknown>, name: string): string | null {
+  const values = new Set(
+    Object.keys(params)
+      .filter((key) => key.toLowerCase() === name)
+      .map((key) => params[key]),
+  );
+  if (values.size > 1) throw new AmbiguousConnectionParamError(name);
+  const [value] = values;
+  return typeof value === 'string' ? value : null;
+}
+
 function credentials(initial: InitialContext): { authorization: string | null; communities: string | null } {
   const params = initial.connectionParams;
   if (params) {
-    const pick = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : null);
-    return { authorization: pick('authorization') ?? pick('Authorization'), communities: pick('x-community-ids') };
+    try {
+      return {
+        authorization: connectionParam(params, 'authorization'),
+        communities: connectionParam(params, 'x-community-ids'),
+      };
+    } catch (error) {
+      if (!(error instanceof AmbiguousConnectionParamError)) throw error;
+      throw createGraphQLError(error.message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+    }
   }
   return {
     authorization: initial.request.headers.get('authorization'),
@@ -76,21 +107,40 @@ export async function createContext(services: Services, initial: InitialContext)
   }
 }
 
-async function contextOf(services: Services, initial: InitialContext): Promise<Context> {
-  const { authorization, communities } = credentials(initial);
+async function viewerOf(services: Services, authorization: string | null): Promise<Viewer> {
   const key = apiKeyFromAuthorization(authorization);
   if (!key) throw unauthenticated('Missing API key: send "Authorization: Bearer <key>"');
   const viewer = await authenticate(services.prisma, key);
   if (!viewer) throw unauthenticated('Invalid or revoked API key');
+  return viewer;
+}
+
+const viewersOfRequests = new WeakMap<Request, Viewer>();
+
+/**
+ * Checks an HTTP request's key before its body is read (src/graphql/request-guard.ts);
+ * the request's context then reuses the answer instead of asking the database again.
+ */
+export async function authenticateRequest(services: Services, request: Request): Promise<Viewer> {
+  const viewer = await viewerOf(services, request.headers.get('authorization'));
+  viewersOfRequests.set(request, viewer);
+  return viewer;
+}
+
+async function contextOf(services: Services, initial: InitialContext): Promise<Context> {
+  const { authorization, communities } = credentials(initial);
+  const viewer =
+    (!initial.connectionParams && viewersOfRequests.get(initial.request)) || (await viewerOf(services, authorization));
   await takeRequestAllowance(services, viewer.apiKeyId);
+  const communitySelection = parseCommunitySelection(communities);
   let access: Access;
   try {
-    access = await loadAccess(services.prisma, viewer.userId, parseCommunitySelection(communities));
+    access = await loadAccess(services.prisma, viewer.userId, communitySelection);
   } catch (error) {
     if (error instanceof UnknownCommunitySelectionError) {
       throw createGraphQLError(error.message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
     }
     throw error;
   }
-  return { ...services, viewer, access, loaders: createLoaders(services.prisma) };
+  return { ...services, viewer, access, communitySelection, loaders: createLoaders(services.prisma) };
 }

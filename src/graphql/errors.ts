@@ -12,6 +12,7 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   INDICATOR_REVOKED: 'INDICATOR_REVOKED',
   UNREADABLE_FILE: 'UNREADABLE_FILE',
+  SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -78,5 +79,12 @@ export class UnreadableFileError extends AppError {
     message: string,
   ) {
     super(ErrorCode.UNREADABLE_FILE, message);
+  }
+}
+
+/** One subscription more than a connection or an API key may hold open; the message names the limit. */
+export class SubscriptionLimitError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.SUBSCRIPTION_LIMIT, message);
   }
 }

@@ -42,6 +42,12 @@ export function fieldComplexity<Context>(
   _ctx: Context,
   field: GraphQLField<unknown, Context, Record<string, unknown>>,
 ): FieldComplexityValue {
+  // nodes(ids:) returns one object per id: each id's selection counts.
+  if (field.name === 'nodes' && Array.isArray(args.ids)) {
+    if (args.ids.length > MAX_PAGE_SIZE)
+      throw new ValidationError('ids', `nodes(ids:) takes at most ${MAX_PAGE_SIZE} ids, not ${args.ids.length}`);
+    return { field: 1, multiplier: args.ids.length };
+  }
   if (field.args.some((arg) => arg.name === 'first')) {
     for (const name of ['first', 'last'] as const) {
       const size = args[name];

@@ -2,18 +2,20 @@ import { builder } from '../../graphql/builder.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import { Community } from '../communities/schema.ts';
 import type { RequestContext } from '../../services.ts';
+import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
 import { createCollection, updateCollection } from './service.ts';
+import { searchText } from '../../stored-text.ts';
 
 export const Collection = builder.prismaNode('Collection', {
   id: { field: 'id' },
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'A named set of indicators, owned by one community.',
-  findUnique: (id, ctx) => ({ id, ...ctx.access.collectionFilter() }),
+  findUnique: nodeAccess('Collection', 'collection', (ctx) => ctx.access.collectionFilter()),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
-    community: t.relation('community'),
+    community: t.field({ type: Community, resolve: visibleNode('Community', (c) => c.communityId) }),
     availableForSubCommunities: t.exposeBoolean('availableForSubCommunities', {
       description: 'Readable from every sub-community; managed only from its own community.',
     }),
@@ -50,10 +52,11 @@ builder.queryField('collections', (t) =>
 );
 
 function collectionsWhere(ctx: RequestContext, args: { search?: string | null; communityId?: { id: string } | null }) {
+  const search = searchText('search', args.search);
   return {
     AND: [
       ctx.access.collectionFilter(),
-      args.search?.trim() ? { name: { contains: args.search.trim(), mode: 'insensitive' as const } } : {},
+      search ? { name: { contains: search, mode: 'insensitive' as const } } : {},
       args.communityId ? { communityId: args.communityId.id } : {},
     ],
   };

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../services.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import { Prisma, type Collection } from '../../generated/prisma/client.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
+import { storedText } from '../../stored-text.ts';
 
 const NAME_MAX = 200;
 const DESCRIPTION_MAX = 2000;
@@ -22,26 +23,20 @@ export interface UpdateCollectionInput {
   availableForSubCommunities?: boolean | null;
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 export function cleanName(name: string): string {
-  const trimmed = name.trim();
-  if (!trimmed) throw new ValidationError('input.name', 'Name must not be empty');
-  if (CONTROL_CHARACTERS.test(trimmed))
-    throw new ValidationError('input.name', 'Name must not contain control characters');
-  if (trimmed.length > NAME_MAX) throw new ValidationError('input.name', `Name is longer than ${NAME_MAX} characters`);
-  return trimmed;
+  const text = storedText('input.name', name);
+  if (!text) throw new ValidationError('input.name', 'Name must not be empty');
+  if (text.length > NAME_MAX) throw new ValidationError('input.name', `Name is longer than ${NAME_MAX} characters`);
+  return text;
 }
 
 function cleanDescription(description: string | null | undefined): string | null | undefined {
   if (description === undefined) return undefined;
-  const trimmed = description?.trim() || null;
-  if (trimmed?.includes('\u0000'))
-    throw new ValidationError('input.description', 'Description must not contain NUL characters');
-  if (trimmed && trimmed.length > DESCRIPTION_MAX) {
+  const text = description === null ? null : storedText('input.description', description, { multiline: true }) || null;
+  if (text && text.length > DESCRIPTION_MAX) {
     throw new ValidationError('input.description', `Description is longer than ${DESCRIPTION_MAX} characters`);
   }
-  return trimmed;
+  return text;
 }
 
 /** The viewer must hold `permission` in the community itself; an unknown community reads as missing. */

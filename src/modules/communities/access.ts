@@ -77,3 +77,27 @@ export class Access {
     return collection.availableForSubCommunities && this.sharingAncestors(permission).includes(collection.communityId);
   }
 }
+
+/** A person as a viewer may see them: by name only within the communities the viewer acts on. */
+export interface PersonShown {
+  name: string;
+  email: string | null;
+}
+
+/**
+ * Staff of a community above the viewer's (an MSSP working on its clients' collections)
+ * are shown to the sub-community by their role there ("MSSP analyst"), never by name or
+ * e-mail: a client learns what was done, not who on the provider's side did it.
+ */
+export function personShownTo(
+  access: Access,
+  person: { id: string; name: string; email: string; memberships: { communityId: string; role: { name: string } }[] },
+): PersonShown {
+  const actsOn = new Set(access.communityIds);
+  if (person.id === access.userId || person.memberships.some((m) => actsOn.has(m.communityId))) {
+    return { name: person.name, email: person.email };
+  }
+  const visible = new Set(access.visibleCommunityIds);
+  const role = person.memberships.find((m) => visible.has(m.communityId))?.role.name;
+  return { name: role ? `MSSP ${role}` : 'Member of another community', email: null };
+}

@@ -1,5 +1,7 @@
 import { builder } from '../../graphql/builder.ts';
 import { Permission } from '../../generated/prisma/enums.ts';
+import { nodeAccess } from '../../graphql/visible-nodes.ts';
+import { personShownTo } from './access.ts';
 
 export const PermissionEnum = builder.enumType(Permission, { name: 'Permission' });
 
@@ -10,7 +12,9 @@ export const Community = builder.prismaNode('Community', {
   description: 'A tenant. MSSP communities have sub-communities.',
   // Only communities the viewer acts on, or sees above them, resolve; any other id
   // answers like a missing one.
-  findUnique: (id, ctx) => ({ id, AND: [{ id: { in: ctx.access.visibleCommunityIds } }] }),
+  findUnique: nodeAccess('Community', 'community', (ctx) => ({
+    AND: [{ id: { in: ctx.access.visibleCommunityIds } }],
+  })),
   fields: (t) => ({
     name: t.exposeString('name'),
     parent: t.relation('parent', {
@@ -68,8 +72,25 @@ const ViewerRef = builder.objectRef<{ userId: string }>('Viewer').implement({
   }),
 });
 
+const personSelect = {
+  id: true,
+  name: true,
+  email: true,
+  memberships: { select: { communityId: true, role: { select: { name: true } } } },
+} as const;
+
 builder.prismaObject('User', {
-  fields: (t) => ({ name: t.exposeString('name'), email: t.exposeString('email') }),
+  description: "A person. Staff of a community above the viewer's are shown by role only (e.g. `MSSP analyst`).",
+  select: { id: true },
+  fields: (t) => ({
+    name: t.string({ select: personSelect, resolve: (user, _, ctx) => personShownTo(ctx.access, user).name }),
+    email: t.string({
+      nullable: true,
+      description: 'null for people shown by role only.',
+      select: personSelect,
+      resolve: (user, _, ctx) => personShownTo(ctx.access, user).email,
+    }),
+  }),
 });
 
 builder.prismaObject('Membership', {

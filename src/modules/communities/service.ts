@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/prisma.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
+import { publishThroughDatabase } from '../../pubsub.ts';
 import { Access } from './access.ts';
 
 export const ALL_PERMISSIONS: Permission[] = [
@@ -68,6 +69,44 @@ export async function authenticate(db: Db, key: string): Promise<Viewer | null> 
       FROM api_keys k JOIN users u ON u.id = k.user_id
      WHERE k.key_hash = ${hashApiKey(key)} AND k.revoked_at IS NULL`;
   return row ?? null;
+}
+
+/** The user of a key by the key's id, or null once the key is revoked: what open subscriptions re-check. */
+export async function viewerOfKey(db: Db, apiKeyId: string): Promise<Viewer | null> {
+  const key = await db.apiKey.findFirst({
+    where: { id: apiKeyId, revokedAt: null },
+    select: { user: { select: { id: true, name: true } } },
+  });
+  return key && { apiKeyId, userId: key.user.id, name: key.user.name };
+}
+
+/**
+ * Revokes a key and tells every API process, whose open subscriptions with it then end
+ * (src/graphql/live-access.ts). Null for an unknown key.
+ */
+export async function revokeApiKey(db: Db, id: string) {
+  const key = await db.apiKey.findUnique({ where: { id }, select: { prefix: true, name: true, revokedAt: true } });
+  if (!key) return null;
+  if (key.revokedAt) return { ...key, revokedAt: key.revokedAt, alreadyRevoked: true };
+  const { revokedAt } = await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  await publishThroughDatabase(db, 'accessChanged', { reason: 'API key revoked' });
+  return { ...key, revokedAt: revokedAt!, alreadyRevoked: false };
+}
+
+/**
+ * Gives a user a role in a community, replacing the one held there, and tells every API
+ * process (open subscriptions go on with the new access, or end). Answers the previous role's name.
+ */
+export async function setMembership(
+  db: Db,
+  membership: { userId: string; communityId: string; roleId: string },
+): Promise<string | null> {
+  const { userId, communityId, roleId } = membership;
+  const key = { userId_communityId: { userId, communityId } };
+  const previous = await db.membership.findUnique({ where: key, select: { role: { select: { name: true } } } });
+  await db.membership.upsert({ where: key, create: membership, update: { roleId } });
+  await publishThroughDatabase(db, 'accessChanged', { reason: 'membership changed' });
+  return previous?.role.name ?? null;
 }
 
 /** Bearer token from an `Authorization` value; tolerant of a missing scheme for widgets. */

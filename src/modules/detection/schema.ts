@@ -5,6 +5,9 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { Retrohunt as RetrohuntRow } from '../../generated/prisma/client.ts';
 import { AlertStatus, RetrohuntTrigger } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
+import { Community } from '../communities/schema.ts';
+import { Indicator } from '../indicators/schema.ts';
+import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
 import { JobStatusEnum } from '../imports/schema.ts';
 import { alertFilter } from './alerts.ts';
 import {
@@ -25,11 +28,11 @@ export const DetectionRule = builder.prismaNode('DetectionRule', {
   id: { field: 'id' },
   nullable: true,
   description: 'Detection on a collection: while enabled, new events are matched against its indicators.',
-  findUnique: (id, ctx) => ({ id, ...detectionRuleFilter(ctx.access) }),
+  findUnique: nodeAccess('DetectionRule', 'detectionRule', (ctx) => detectionRuleFilter(ctx.access)),
   fields: (t) => ({
     name: t.exposeString('name'),
     enabled: t.exposeBoolean('enabled'),
-    collection: t.relation('collection'),
+    collection: t.field({ type: Collection, resolve: visibleNode('Collection', (rule) => rule.collectionId) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     latestRetrohunt: t.prismaField({
@@ -63,9 +66,9 @@ export const Retrohunt = builder.prismaNode('Retrohunt', {
   nullable: true,
   description:
     "A scan of the stored events for a rule, over each indicator's validity plus 5 days on either side; its alerts are marked retrohunt.",
-  findUnique: (id, ctx) => ({ id, ...retrohuntFilter(ctx.access) }),
+  findUnique: nodeAccess('Retrohunt', 'retrohunt', (ctx) => retrohuntFilter(ctx.access)),
   fields: (t) => ({
-    rule: t.relation('rule'),
+    rule: t.field({ type: DetectionRule, resolve: visibleNode('DetectionRule', (r) => r.ruleId) }),
     trigger: t.field({ type: RetrohuntTriggerEnum, resolve: (r) => r.trigger }),
     status: t.field({ type: JobStatusEnum, resolve: (r) => r.status }),
     indicatorsSince: t.expose('indicatorsSince', {
@@ -93,12 +96,30 @@ export const Alert = builder.prismaNode('Alert', {
   id: { field: 'id' },
   nullable: true,
   description: "Matches of one rule's indicator in one community's events.",
-  findUnique: (id, ctx) => ({ id, ...alertFilter(ctx.access) }),
+  findUnique: nodeAccess('Alert', 'alert', (ctx) => alertFilter(ctx.access)),
   fields: (t) => ({
-    rule: t.relation('rule'),
-    indicator: t.relation('indicator'),
-    collection: t.relation('collection'),
-    community: t.relation('community', { description: 'The community whose events matched.' }),
+    // Seeing an alert (VIEW_ALERTS) does not grant reading its collection: these are null
+    // for a viewer who may not see them as node(id), who still sees `value` and `field`.
+    rule: t.field({
+      type: DetectionRule,
+      nullable: true,
+      resolve: visibleNode('DetectionRule', (alert) => alert.ruleId),
+    }),
+    indicator: t.field({
+      type: Indicator,
+      nullable: true,
+      resolve: visibleNode('Indicator', (alert) => alert.indicatorId),
+    }),
+    collection: t.field({
+      type: Collection,
+      nullable: true,
+      resolve: visibleNode('Collection', (alert) => alert.collectionId),
+    }),
+    community: t.field({
+      type: Community,
+      description: 'The community whose events matched.',
+      resolve: visibleNode('Community', (alert) => alert.communityId),
+    }),
     field: t.exposeString('field', { description: 'The ECS field of the first match, e.g. `destination.ip`.' }),
     value: t.exposeString('value', { description: 'The normalised value that matched.' }),
     excerpt: t.expose('excerpt', {
@@ -228,9 +249,13 @@ builder.subscriptionField('alertCreated', (t) =>
     subscribe: (_, { collectionId }, ctx) =>
       pipe(
         Repeater.merge(
-          ctx.access
-            .communitiesWith('VIEW_ALERTS')
-            .map((communityId) => ctx.pubsub.subscribe('alertCreated', communityId)),
+          ctx.access.communitiesWith('VIEW_ALERTS').map((communityId) =>
+            pipe(
+              ctx.pubsub.subscribe('alertCreated', communityId),
+              // The access of now (src/graphql/live-access.ts): a community lost since is skipped.
+              filter(() => ctx.access.can('VIEW_ALERTS', communityId)),
+            ),
+          ),
         ),
         filter((event) => !collectionId || event.collectionId === collectionId.id),
       ),

@@ -2,6 +2,7 @@
 // can fix and import again. File imports give back the original cells (and header) with
 // the reason appended; text imports give the value. Same authentication as GraphQL.
 import type { Plugin } from 'graphql-yoga';
+import { csvStream } from '../../csv-writer.ts';
 import { rawIdFromPath } from '../../graphql/global-id.ts';
 import { endpoint, errorResponse } from '../../http-endpoint.ts';
 import type { Services } from '../../services.ts';
@@ -9,17 +10,6 @@ import { importJobFilter } from './service.ts';
 
 const PATH = /^\/api\/imports\/([^/]+)\/errors\.csv$/;
 const PAGE = 5000;
-
-/**
- * One CSV field. Values that a spreadsheet would run as a formula (starting with = + - @,
- * tab or CR) are neutralised with a leading apostrophe: the file comes from untrusted input.
- */
-export function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-const csvLine = (cells: string[]) => `${cells.map(csvField).join(',')}\r\n`;
 
 export const useRejectedRowsCsv = (services: Services): Plugin =>
   endpoint(services, 'GET', PATH, async ({ params: [rawId], ctx, fetchAPI }) => {
@@ -34,29 +24,26 @@ export const useRejectedRowsCsv = (services: Services): Plugin =>
     const header = file
       ? [...job.header, 'error_line', 'error_code', 'error_message']
       : ['value', 'error_line', 'error_code', 'error_message'];
-    const encoder = new TextEncoder();
-    let afterLine = -1;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        // A BOM so that Excel opens the UTF-8 file with the right characters.
-        controller.enqueue(encoder.encode(`\uFEFF${csvLine(header)}`));
-      },
-      async pull(controller) {
-        const rows = await prisma.importRowError.findMany({
+    // Read a page at a time, as the client takes the file.
+    const rows = async function* () {
+      yield header;
+      for (let afterLine = -1; ;) {
+        const page = await prisma.importRowError.findMany({
           where: { jobId: job.id, line: { gt: afterLine } },
           orderBy: { line: 'asc' },
           take: PAGE,
         });
-        let chunk = '';
-        for (const row of rows) {
+        for (const row of page) {
           const cells = file && row.cells.length ? row.cells : [row.value];
-          chunk += csvLine([...cells, String(row.line), row.code, row.message]);
+          yield [...cells, String(row.line), row.code, row.message];
         }
-        if (chunk) controller.enqueue(encoder.encode(chunk));
-        if (rows.length < PAGE) controller.close();
-        else afterLine = rows[rows.length - 1].line;
-      },
-    });
+        if (page.length < PAGE) return;
+        afterLine = page[page.length - 1].line;
+      }
+    };
+    const body = csvStream(rows(), (error) =>
+      services.logger.error({ err: error, jobId: job.id }, 'rejected rows CSV failed'),
+    );
     return new fetchAPI.Response(body, {
       headers: {
         'content-type': 'text/csv; charset=utf-8',

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import { followJob } from '../../graphql/follow-job.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -6,6 +7,7 @@ import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts
 import { ImportKind, JobStatus } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { IndicatorPropertiesInput } from '../indicators/schema.ts';
+import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
 import { INDICATOR_PROPERTIES } from './mapping.ts';
 import { importJobFilter, previewFile, requestFileImport, requestTextImport, type FilePreview } from './service.ts';
 
@@ -29,9 +31,9 @@ export const ImportJob = builder.prismaNode('ImportJob', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'A background import. Progress is processed/total; counts add up to processed.',
-  findUnique: (id, ctx) => ({ id, ...importJobFilter(ctx.access) }),
+  findUnique: nodeAccess('ImportJob', 'importJob', (ctx) => importJobFilter(ctx.access)),
   fields: (t) => ({
-    collection: t.relation('collection'),
+    collection: t.field({ type: Collection, resolve: visibleNode('Collection', (job) => job.collectionId) }),
     kind: t.field({ type: ImportKindEnum, resolve: (job) => job.kind }),
     status: t.field({ type: JobStatusEnum, resolve: (job) => job.status }),
     total: t.exposeInt('total', {
@@ -133,10 +135,24 @@ builder.subscriptionField('importJobUpdated', (t) =>
 
 // ---- file imports
 
+const notAFile = () =>
+  new GraphQLError('must be a file sent as a multipart request (the GraphQL multipart request spec)', {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+
 builder.scalarType('File', {
   description: 'A file sent with the GraphQL multipart request spec.',
   serialize: () => {
     throw new Error('File is an input-only scalar');
+  },
+  // Only the multipart parser puts a File in the variables; a string or object is the caller's mistake.
+  parseValue: (value) => {
+    const file = value as Partial<File> | null;
+    if (typeof file?.arrayBuffer === 'function' && typeof file.name === 'string') return file as File;
+    throw notAFile();
+  },
+  parseLiteral: () => {
+    throw notAFile();
   },
 });
 
@@ -152,12 +168,12 @@ export const UploadedFile = builder.prismaNode('ImportSource', {
   id: { field: 'id' },
   nullable: true,
   description: 'A file uploaded for import; kept for a while so it can be imported again with another mapping.',
-  findUnique: (id, ctx) => ({
-    id,
-    kind: 'FILE',
+  // Seen, until it expires, by those who may manage its collection's community (who may import it).
+  findUnique: nodeAccess('UploadedFile', 'importSource', (ctx) => ({
+    kind: 'FILE' as const,
     expiresAt: { gt: new Date() },
     collection: { communityId: { in: ctx.access.communitiesWith('MANAGE_IOC_COLLECTIONS') } },
-  }),
+  })),
   fields: (t) => ({
     fileName: t.exposeString('filename', { nullable: true }),
     size: t.exposeInt('size', { description: 'Bytes.' }),

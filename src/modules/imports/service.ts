@@ -6,6 +6,7 @@ import type { Context } from '../../graphql/context.ts';
 import { NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
 import type { Db } from '../../db/prisma.ts';
 import { Queue, type ImportJobData } from '../../jobs/queues.ts';
+import { uploadedFileName } from '../../stored-text.ts';
 import { findManageableCollection } from '../collections/service.ts';
 import type { Access } from '../communities/access.ts';
 import { parseIndicatorProperties, type IndicatorPropertiesInput } from '../indicators/properties.ts';
@@ -188,18 +189,19 @@ export async function previewFile(ctx: ImportRequestContext, input: PreviewInput
   const threats = await threatMatcher(ctx.prisma);
   const mapping = suggestMapping(header, dataRows, threats).slice(0, columnCount);
 
+  const fileName = stored?.filename ?? uploadedFileName(input.file!.name);
   const fileHandle =
     stored?.id ??
     (await storeFileSource(ctx.pool, {
       collectionId: collection.id,
       uploadedById: ctx.viewer.userId,
-      filename: input.file!.name.slice(0, 255),
+      filename: fileName,
       content,
       expiresAt: sourceExpiry(ctx),
     }));
   return {
     fileHandle,
-    fileName: stored?.filename ?? input.file!.name.slice(0, 255),
+    fileName,
     format: detectFormat(content),
     sheets: table.sheets,
     sheet: table.sheet,

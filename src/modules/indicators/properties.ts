@@ -1,6 +1,7 @@
 // Indicator properties given by a person (API input, import defaults), checked once here.
 import type { Db } from '../../db/prisma.ts';
 import { ValidationError } from '../../graphql/errors.ts';
+import { storedText, storedTextProblem } from '../../stored-text.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
 
 export const DESCRIPTION_MAX = 500;
@@ -28,11 +29,13 @@ export function checkValidity(validFrom: Date, validUntil: Date | null | undefin
     : null;
 }
 
+/** Why a description (of an indicator, from the API or a file's cell) may not be stored, or null. */
 export function checkDescription(description: string): string | null {
   if (description.length > DESCRIPTION_MAX) {
     return `description is ${description.length} characters long; at most ${DESCRIPTION_MAX} are allowed`;
   }
-  return description.includes('\u0000') ? 'description must not contain NUL characters' : null;
+  const problem = storedTextProblem(description, { multiline: true });
+  return problem && `description ${problem}`;
 }
 
 /** `field` is the input path used in error messages, e.g. `input.properties`. */
@@ -66,7 +69,10 @@ export async function parseIndicatorProperties(
     if (problem) throw new ValidationError(`${field}.validUntil`, problem);
   }
   if (input.description !== undefined) {
-    const description = input.description?.trim() || null;
+    const description =
+      input.description === null
+        ? null
+        : storedText(`${field}.description`, input.description, { multiline: true }) || null;
     const problem = description && checkDescription(description);
     if (problem) throw new ValidationError(`${field}.description`, problem);
     properties.description = description;

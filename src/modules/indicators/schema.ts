@@ -5,6 +5,7 @@ import { Collection } from '../collections/schema.ts';
 import { phaseFromKey } from '../threats/kill-chain.ts';
 import { KillChainPhase, KillChainPhaseInput, Threat } from '../threats/schema.ts';
 import { fileHashList, type HashAlgorithm } from './observable.ts';
+import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
 import { indicatorTotal, indicatorWhere, revokeIndicator, updateIndicator, type IndicatorFilter } from './service.ts';
 
 export const ObservableTypeEnum = builder.enumType(ObservableType, { name: 'ObservableType' });
@@ -22,9 +23,9 @@ export const Indicator = builder.prismaNode('Indicator', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'An observable (IP, domain, URL, email or file) with its properties, in one collection.',
-  findUnique: (id, ctx) => ({ id, collection: ctx.access.collectionFilter() }),
+  findUnique: nodeAccess('Indicator', 'indicator', (ctx) => ({ collection: ctx.access.collectionFilter() })),
   fields: (t) => ({
-    collection: t.relation('collection'),
+    collection: t.field({ type: Collection, resolve: visibleNode('Collection', (i) => i.collectionId) }),
     type: t.field({ type: ObservableTypeEnum, resolve: (i) => i.type }),
     value: t.exposeString('value', { description: 'Canonical form; for FILE the strongest hash.' }),
     hashes: t.field({

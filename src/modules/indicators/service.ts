@@ -5,6 +5,7 @@ import type { Db } from '../../db/prisma.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
 import type { RequestContext } from '../../services.ts';
+import { searchText } from '../../stored-text.ts';
 import { findManageableCollection } from '../collections/service.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
 import { parseObservable, refang } from './observable.ts';
@@ -34,7 +35,7 @@ export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereIn
     });
     and.push({ killChainPhases: { hasSome: keys } });
   }
-  const search = filter.search?.trim();
+  const search = searchText('search', filter.search);
   if (search) {
     // Searches are refanged, so a pasted `evil[.]com` finds `evil.com`; the trigram
     // index serves the case-insensitive substring match.

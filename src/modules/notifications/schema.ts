@@ -4,6 +4,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
+import { ForbiddenError } from '../../graphql/errors.ts';
+import { nodeAccess } from '../../graphql/visible-nodes.ts';
 import { markNotificationsRead, notificationFilter, notificationForDelivery, sharedDeliveryLoad } from './service.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
@@ -19,7 +21,7 @@ export const Notification = builder.prismaNode('Notification', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: "An in-app notification of the viewer's.",
-  findUnique: (id, ctx) => ({ id, ...notificationFilter(ctx) }),
+  findUnique: nodeAccess('Notification', 'notification', (ctx) => notificationFilter(ctx)),
   fields: (t) => ({
     kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind }),
     title: t.exposeString('title'),
@@ -109,7 +111,11 @@ builder.subscriptionField('notificationAdded', (t) =>
         filter((event) => ctx.access.communityIds.includes(event.communityId)),
       ),
     // The topic is the viewer's own, and the filter above checked the community.
-    resolve: async (query, event: { id: string }, _, ctx) => {
+    resolve: async (query, event: { id: string; communityId: string }, _, ctx) => {
+      // Checked again with the access of this moment (live-access refreshes it before each
+      // event): the filter above may have run just before a membership was taken away.
+      if (!ctx.access.communityIds.includes(event.communityId))
+        throw new ForbiddenError('Not authorized', 'membership');
       const notification = await notificationForDelivery(ctx.prisma, event.id, query);
       if (!notification) throw new Error(`notification ${event.id} is gone`);
       return notification;

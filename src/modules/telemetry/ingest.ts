@@ -1,6 +1,7 @@
 // Event ingest: newline-delimited JSON read as a stream, parsed line by line, stored in
 // batches as it arrives. A bad line is reported (line number, reason) and skipped; it never
-// costs the good ones, and batches already stored stay stored whatever comes later.
+// costs the good ones (not even when only PostgreSQL refuses it, see storeEvents), and
+// batches already stored stay stored whatever comes later.
 import { DateTime } from 'luxon';
 import type { Services } from '../../services.ts';
 import { parseEventLine } from './ecs.ts';
@@ -112,6 +113,52 @@ function unstorableText(line: string): boolean {
   return false;
 }
 
+/** How many times `bracket` occurs in `line`, counting no further than `limit` + 1. */
+function occurrences(line: string, bracket: string, limit: number): number {
+  let count = 0;
+  for (let at = line.indexOf(bracket); at !== -1 && count <= limit; at = line.indexOf(bracket, at + 1)) count += 1;
+  return count;
+}
+
+/** Whether the quote at `at` is escaped: preceded by an odd number of backslashes. */
+function escapedAt(line: string, at: number): boolean {
+  let backslashes = 0;
+  while (line.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes += 1;
+  return backslashes % 2 === 1;
+}
+
+/**
+ * Whether objects and arrays nest deeper than `maxDepth` in a line (brackets inside strings
+ * do not count). Checked before JSON.parse, on the text: PostgreSQL's jsonb parser recurses,
+ * so one line nested 50,000 deep failed the COPY of its whole batch ("stack depth limit
+ * exceeded"), and such a document breaks any recursive walk of it (JSON.stringify).
+ * A line with no more brackets than the limit cannot nest deeper; counting them (indexOf)
+ * is all most lines cost. Others are scanned, skipping string contents.
+ */
+function nestedDeeperThan(line: string, maxDepth: number): boolean {
+  if (occurrences(line, '{', maxDepth) + occurrences(line, '[', maxDepth) <= maxDepth) return false;
+  let depth = 0;
+  for (let at = 0; at < line.length; at += 1) {
+    switch (line.charCodeAt(at)) {
+      case 0x22: // "
+        do at = line.indexOf('"', at + 1);
+        while (at !== -1 && escapedAt(line, at));
+        // An unterminated string: not JSON, which JSON.parse reports.
+        if (at === -1) return false;
+        break;
+      case 0x7b: // {
+      case 0x5b: // [
+        depth += 1;
+        if (depth > maxDepth) return true;
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        depth -= 1;
+    }
+  }
+  return false;
+}
+
 export interface IngestOptions {
   communityId: string;
   /** The communities above it, nearest first (for the rules of collections they share down). */
@@ -126,9 +173,16 @@ export async function ingestEvents(
 ): Promise<IngestResult> {
   const { env, pool } = services;
   const result: IngestResult = { accepted: 0, rejected: 0, errors: [] };
+  const { errors } = result;
+  // Lines the database refuses are known a batch late, after later lines were rejected:
+  // each goes to its place in line order, and the list keeps the first ones.
   const reject = (line: number, reason: string) => {
     result.rejected += 1;
-    if (result.errors.length < MAX_LISTED_ERRORS) result.errors.push({ line, reason });
+    if (errors.length === MAX_LISTED_ERRORS && errors[errors.length - 1].line < line) return;
+    let at = errors.length;
+    while (at > 0 && errors[at - 1].line > line) at -= 1;
+    errors.splice(at, 0, { line, reason });
+    if (errors.length > MAX_LISTED_ERRORS) errors.pop();
   };
   const parseOptions = { now, maxAgeDays: env.SIGHTING_RETENTION_DAYS, maxFutureMs: MAX_FUTURE_MS };
   const keepEventsFrom = DateTime.fromJSDate(now)
@@ -148,9 +202,10 @@ export async function ingestEvents(
     batch = [];
     batchChars = 0;
     await writing;
-    writing = storeEvents(pool, events, { communityId, ancestorIds, keepEventsFrom }).then((alerts) => {
+    writing = storeEvents(pool, events, { communityId, ancestorIds, keepEventsFrom }).then(({ alerts, refused }) => {
       publishNewAlerts(services, alerts);
-      result.accepted += events.length;
+      result.accepted += events.length - refused.length;
+      for (const { line, reason } of refused) reject(line, reason);
     });
     // Awaited at the next flush or at the end; until then a failure must not count as unhandled.
     writing.catch(() => {});
@@ -172,6 +227,10 @@ export async function ingestEvents(
     let text = line.text.endsWith('\r') ? line.text.slice(0, -1) : line.text;
     if (line.number === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
     if (!text.trim()) continue;
+    if (nestedDeeperThan(text, env.EVENT_MAX_DEPTH)) {
+      reject(line.number, `objects and arrays nested deeper than ${env.EVENT_MAX_DEPTH} levels (EVENT_MAX_DEPTH)`);
+      continue;
+    }
     const parsed = parseEventLine(text, parseOptions);
     if (!parsed.ok) {
       reject(line.number, parsed.reason);
@@ -181,7 +240,7 @@ export async function ingestEvents(
       reject(line.number, 'contains \\u0000 or an unpaired surrogate escape, which cannot be stored');
       continue;
     }
-    batch.push({ event: parsed.event, json: text });
+    batch.push({ line: line.number, event: parsed.event, json: text });
     batchChars += text.length;
     if (batch.length >= BATCH_EVENTS || batchChars >= BATCH_CHARS) await flush();
   }

@@ -6,6 +6,8 @@ import type { TelemetryReport as TelemetryReportRow } from '../../generated/pris
 import { Collection } from '../collections/schema.ts';
 import { Community } from '../communities/schema.ts';
 import { JobStatusEnum } from '../imports/schema.ts';
+import { Indicator } from '../indicators/schema.ts';
+import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
 import { requestTelemetryReport, telemetryReportFilter } from './service.ts';
 
 export const TelemetryReport = builder.prismaNode('TelemetryReport', {
@@ -14,9 +16,9 @@ export const TelemetryReport = builder.prismaNode('TelemetryReport', {
   nullable: true,
   description:
     'Which indicators of a collection were seen in the events of some communities over the past year, most sightings first.',
-  findUnique: (id, ctx) => ({ id, ...telemetryReportFilter(ctx.access) }),
+  findUnique: nodeAccess('TelemetryReport', 'telemetryReport', (ctx) => telemetryReportFilter(ctx.access)),
   fields: (t) => ({
-    collection: t.relation('collection'),
+    collection: t.field({ type: Collection, resolve: visibleNode('Collection', (r) => r.collectionId) }),
     communities: t.field({
       type: [Community],
       description: 'The communities whose events the report covers.',
@@ -59,7 +61,7 @@ builder.prismaObject('TelemetryReportEntry', {
   name: 'TelemetryEntry',
   description: 'One indicator seen in a report: how often, when, and on which days.',
   fields: (t) => ({
-    indicator: t.relation('indicator'),
+    indicator: t.field({ type: Indicator, resolve: visibleNode('Indicator', (e) => e.indicatorId) }),
     sightings: t.exposeInt('sightings', {
       description: 'Events that carried the indicator (for a file, those of its best-seen hash).',
     }),

@@ -1,11 +1,14 @@
 import { builder } from '../../graphql/builder.ts';
 import { ALL_KILL_CHAIN_PHASES, type KillChainPhase as Phase } from './kill-chain.ts';
+import { nodeAccess } from '../../graphql/visible-nodes.ts';
 import { searchThreatIds } from './service.ts';
 
 export const Threat = builder.prismaNode('Threat', {
   id: { field: 'id' },
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
+  // The catalogue is shared by every community.
+  findUnique: nodeAccess('Threat', 'threat', () => ({})),
   description: 'A threat of the catalogue: an intrusion set, malware or tool.',
   fields: (t) => ({
     name: t.exposeString('name'),

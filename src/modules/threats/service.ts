@@ -1,5 +1,6 @@
 // The threat catalogue (groups, malware, tools), shared by every community.
 import type { Db } from '../../db/prisma.ts';
+import { storedText } from '../../stored-text.ts';
 
 export interface ThreatEntry {
   name: string;
@@ -74,7 +75,8 @@ export async function importThreatCatalogue(
 
 /** Ids of threats whose name or one of whose aliases contains `search` (case-insensitive). */
 export async function searchThreatIds(db: Db, search: string): Promise<string[]> {
-  const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const term = storedText('search', search);
+  const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const rows = await db.$queryRaw<{ id: string }[]>`
     SELECT id::text FROM threats
      WHERE name ILIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE a ILIKE ${pattern})`;
