@@ -1,18 +1,24 @@
 // Builds the long-lived components of one process and takes them down again.
 import { PgBoss } from 'pg-boss';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import { createDatabaseClients } from './db/prisma.ts';
 import { serverSecret } from './db/server-secret.ts';
 import { createQueues } from './jobs/queues.ts';
 import { AccessCache } from './modules/communities/access-cache.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { SubscriptionLeases } from './modules/subscriptions/service.ts';
 import { createPostgresPubSub } from './pubsub.ts';
 import type { Services } from './services.ts';
 
-export async function createServices(env: Env, databaseUrl: string): Promise<Services> {
-  const logger = pino({ level: env.LOG_LEVEL, base: { role: env.ROLE } });
+/** `logDestination`: where log lines go instead of stdout (tests read them). */
+export async function createServices(
+  env: Env,
+  databaseUrl: string,
+  logDestination?: DestinationStream,
+): Promise<Services> {
+  const logger = pino({ level: env.LOG_LEVEL, base: { role: env.ROLE } }, logDestination);
   const { pool, prisma } = createDatabaseClients(databaseUrl);
   const boss = new PgBoss({
     connectionString: databaseUrl,
@@ -44,7 +50,8 @@ export async function createServices(env: Env, databaseUrl: string): Promise<Ser
   const cursorKey = env.CURSOR_SECRET ? Buffer.from(env.CURSOR_SECRET) : await serverSecret(pool, 'cursor');
   const accessCache = new AccessCache(prisma, pubsub, logger);
   const subscriptionLeases = new SubscriptionLeases(pool, env.SUBSCRIPTIONS_MAX_PER_KEY, logger);
-  return { env, prisma, pool, boss, pubsub, logger, rateLimiter, cursorKey, accessCache, subscriptionLeases };
+  const metrics = createMetrics(boss, logger);
+  return { env, prisma, pool, boss, pubsub, logger, rateLimiter, cursorKey, accessCache, subscriptionLeases, metrics };
 }
 
 export async function closeServices(services: Services, graceMs: number): Promise<void> {

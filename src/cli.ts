@@ -1,10 +1,15 @@
 // `npm run cli -- <command>`: administration of communities, users, roles, API keys and the
-// threat catalogue, on the database the service uses (DATABASE_URL, else the embedded one).
-import { readFileSync } from 'node:fs';
+// threat catalogue, and test events, on the database the service uses (DATABASE_URL, else the
+// embedded one: the running service's, or one started for the command).
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import type pg from 'pg';
+import { PgBoss } from 'pg-boss';
+import pino from 'pino';
 import { readEnv, type Env } from './config/env.ts';
-import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { embeddedClusterDir, openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createDatabaseClients, type Db } from './db/prisma.ts';
 import type { Permission } from './generated/prisma/enums.ts';
@@ -15,7 +20,9 @@ import {
   revokeApiKey,
   setMembership,
 } from './modules/communities/service.ts';
-import { publishThroughDatabase } from './pubsub.ts';
+import { ingestEvents, type IngestResult } from './modules/telemetry/ingest.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createPostgresPubSub, publishThroughDatabase } from './pubsub.ts';
 import { storedTextProblem } from './stored-text.ts';
 import { importThreatCatalogue, parseThreatCatalogue, type ThreatEntry } from './modules/threats/service.ts';
 
@@ -36,9 +43,18 @@ class UsageError extends Error {
 interface Output {
   text: string;
   json: unknown;
+  /** The work was done in part only: exit code 1, after the output. */
+  incomplete?: boolean;
 }
 
-type Task = (db: Db) => Promise<Output>;
+/** The database as the service sees it, for commands that go through the service's own code. */
+interface Connection {
+  env: Env;
+  url: string;
+  pool: pg.Pool;
+}
+
+type Task = (db: Db, connection: Connection) => Promise<Output>;
 
 type Args<R extends string, O extends string> = Record<R, string> & Partial<Record<O, string>>;
 
@@ -150,6 +166,16 @@ const COMMANDS: Record<string, Command> = {
     prepare: ({ file, kind }) => {
       const entries = readThreatCatalogue(file, kind);
       return (db) => importThreats(db, file, entries);
+    },
+  }),
+  'events send': command({
+    summary:
+      'Send events to a community as POST /api/events does: newline-delimited ECS JSON (gzip when the name ends ' +
+      'in .gz). Prints the accepted and rejected counts and the first reasons.',
+    required: { file: 'path.ndjson', community: 'community id or name' },
+    prepare: ({ file, community }) => {
+      checkReadable(file);
+      return (db, connection) => sendEvents(db, connection, file, community);
     },
   }),
 };
@@ -356,6 +382,58 @@ async function importThreats(db: Db, file: string, entries: ThreatEntry[]): Prom
   };
 }
 
+// ---- events
+
+function checkReadable(file: string): void {
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(error);
+    throw new Error(`Cannot read ${file}: ${reason}.`);
+  }
+}
+
+/** The communities above `communityId`, nearest first: collections they share down apply to it too. */
+async function ancestorIds(db: Db, communityId: string): Promise<string[]> {
+  const ids: string[] = [];
+  const parentOf = async (id: string) =>
+    (await db.community.findUniqueOrThrow({ where: { id }, select: { parentId: true } })).parentId;
+  for (let parent = await parentOf(communityId); parent; parent = await parentOf(parent)) ids.push(parent);
+  return ids;
+}
+
+/** Reasons shown in the text output; --json lists as many as the API answers. */
+const SHOWN_REASONS = 10;
+
+async function sendEvents(db: Db, { env, url, pool }: Connection, file: string, communityRef: string): Promise<Output> {
+  const community = await findCommunity(db, communityRef);
+  const ancestors = await ancestorIds(db, community.id);
+  // Alerts raised by these events reach the service's subscribers, as from an API process.
+  const pubsub = await createPostgresPubSub(url, (error) => console.error(`Event publisher: ${messageOf(error)}`));
+  // Ingest counts into the service's metrics; nobody scrapes this process, and its job queue is never started.
+  const metrics = createMetrics(new PgBoss(url), pino({ level: 'silent' }));
+  const body = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+  let result: IngestResult;
+  try {
+    result = await ingestEvents({ env, pool, pubsub, metrics }, body, {
+      communityId: community.id,
+      ancestorIds: ancestors,
+    });
+  } finally {
+    await pubsub.close();
+  }
+  const { accepted, rejected, errors, truncated } = result;
+  const reasons = errors.slice(0, SHOWN_REASONS).map(({ line, reason }) => `  line ${line}: ${reason}`);
+  if (rejected > reasons.length)
+    reasons.push(`  … ${rejected - reasons.length} more (--json lists the first ${errors.length})`);
+  const text = [
+    `Sent ${file} to "${community.name}": ${accepted} accepted, ${rejected} rejected.`,
+    ...reasons,
+    ...(truncated ? [truncated.reason] : []),
+  ].join('\n');
+  return { text, json: { file, community, ...result }, incomplete: Boolean(truncated) };
+}
+
 // ---- command line
 
 type Invocation = { help: string } | { task: Task; json: boolean };
@@ -440,13 +518,14 @@ function generalUsage(): string {
   return [
     `Usage: ${RUN} <command> [options]`,
     '',
-    'Administration of IOC Collections: communities, users, roles, API keys and the threat catalogue.',
+    'Administration of IOC Collections: communities, users, roles, API keys, the threat catalogue, test events.',
     '',
     commandList(Object.keys(COMMANDS)),
     '',
     'Every command takes --json (output for scripts) and --help.',
-    'Database: DATABASE_URL, else the embedded PostgreSQL under DATA_DIR (default .data); pending',
-    'migrations and the built-in roles are applied first.',
+    'Database: DATABASE_URL, else the embedded PostgreSQL under DATA_DIR (default .data): the one of the',
+    'service running there, or one started for the command. Pending migrations and the built-in roles are',
+    'applied first.',
   ].join('\n');
 }
 
@@ -469,7 +548,7 @@ async function withDatabase(task: Task): Promise<Output> {
     const { prisma, pool } = createDatabaseClients(database.url, { max: 2 });
     try {
       await ensureBuiltInRoles(prisma);
-      return await task(prisma);
+      return await task(prisma, { env, url: database.url, pool });
     } finally {
       await prisma.$disconnect();
       await pool.end();
@@ -482,15 +561,11 @@ async function withDatabase(task: Task): Promise<Output> {
 async function openConfiguredDatabase(env: Env): Promise<DatabaseHandle> {
   const log: string[] = [];
   try {
-    return await openDatabase(env, (line) => log.push(line));
+    return await openDatabase(env, { log: (line) => log.push(line) });
   } catch (error) {
-    // The embedded server fails without a reason of its own (e.g. a lock held by a running service); its log has it.
+    // The embedded server's own reasons are in its log.
     const detail = [messageOf(error), ...log.slice(-3).map((line) => line.trim())].filter(Boolean).join(' | ');
-    throw new Error(
-      `Cannot start the embedded PostgreSQL in ${path.resolve(env.DATA_DIR, 'postgres')}: ${detail}\n` +
-        'Only one process at a time can use an embedded data directory: if the service (npm start) or another ' +
-        'CLI command runs with this DATA_DIR, stop it and retry, or point both at one server with DATABASE_URL.',
-    );
+    throw new Error(`Cannot use the embedded PostgreSQL in ${path.resolve(embeddedClusterDir(env))}: ${detail}`);
   }
 }
 
@@ -509,7 +584,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const output = await withDatabase(invocation.task);
     console.log(invocation.json ? JSON.stringify(output.json, null, 2) : output.text);
-    return 0;
+    return output.incomplete ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`${error.message}\n\n${error.usage}`);

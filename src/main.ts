@@ -1,36 +1,53 @@
-// `npm start`: database (embedded unless DATABASE_URL), migrations, then the API and/or
-// the workers in this process (ROLE), with a graceful stop on SIGTERM/SIGINT.
-import { createServices, closeServices } from './app.ts';
+// `npm start`. What would be in the way is checked first, before the rest of the service is
+// even loaded, so that a second start is refused at once: another process on the embedded
+// database's data folder, or the port taken. Then the service runs (run-service.ts) until
+// SIGTERM or SIGINT (Ctrl+C) stops it gracefully.
+import { createServer } from 'node:net';
 import { env } from './config/env.ts';
-import { openDatabase } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
-import { ensureDevSetup } from './dev-setup.ts';
-import { ensureBuiltInRoles } from './modules/communities/service.ts';
-import { startHttpServer } from './server.ts';
-import { startWorkers } from './worker.ts';
+import { embeddedClusterDir } from './db/database.ts';
+import { claimDataFolder, describeHolder, type DataFolderClaim } from './db/instance-lock.ts';
 
-const database = await openDatabase(env);
-await migrate(database.url, (message) => console.log(message));
-const services = await createServices(env, database.url);
-const { logger } = services;
-await ensureBuiltInRoles(services.prisma);
-await ensureDevSetup(services);
-
-if (env.ROLE !== 'api') await startWorkers(services);
-const http = env.ROLE !== 'worker' ? await startHttpServer(services, { host: env.HOST, port: env.PORT }) : null;
-if (http) logger.info(`GraphQL API and GraphiQL on ${http.url}/graphql`);
-logger.info({ role: env.ROLE, embeddedDatabase: database.embedded }, 'service started');
-
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping');
-  const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
-  await http?.close(graceMs);
-  await closeServices(services, graceMs);
-  await database.close();
-  process.exit(0);
+/** Why HOST:PORT cannot be listened on, or null. The probe is closed again at once. */
+async function portProblem(host: string, port: number): Promise<string | null> {
+  if (port === 0) return null;
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is in use (${host}:${port})`
+          : `cannot listen on ${host}:${port} (${error.code ?? error.message})`,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve(null)));
+  });
 }
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+
+const obstacles: string[] = [];
+let claim: DataFolderClaim | undefined;
+if (!env.DATABASE_URL) {
+  const clusterDir = embeddedClusterDir(env);
+  const result = await claimDataFolder(env.DATA_DIR, clusterDir, 'service');
+  if ('claim' in result) claim = result.claim;
+  else obstacles.push(describeHolder(result.heldBy, clusterDir));
+}
+const busyPort = env.ROLE === 'worker' ? null : await portProblem(env.HOST, env.PORT);
+if (busyPort) obstacles.push(busyPort);
+if (obstacles.length) {
+  claim?.release();
+  console.error(
+    `Cannot start: ${obstacles.join('; ')}.\n` +
+      'Stop what is in the way, or give this instance its own DATA_DIR and PORT.',
+  );
+  process.exit(1);
+}
+
+let stop: ((signal: NodeJS.Signals) => Promise<void>) | null = null;
+// Before the service runs there is nothing to drain: exiting stops the embedded PostgreSQL
+// and releases the data folder (their exit hooks).
+const onSignal = (signal: NodeJS.Signals) => (stop ? void stop(signal) : process.exit(1));
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
+const { runService } = await import('./run-service.ts');
+stop = await runService(env, claim);

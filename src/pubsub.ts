@@ -52,6 +52,11 @@ class PostgresEventTarget extends EventTarget {
   /** NOTIFYs go one at a time: they share the listener's single connection. */
   private sending: Promise<void> = Promise.resolve();
 
+  /** Resolves once every event dispatched so far has been sent (or given up). */
+  sent(): Promise<void> {
+    return this.sending;
+  }
+
   override dispatchEvent(event: Event): boolean {
     const wire: WireEvent = { type: event.type, detail: (event as CustomEvent).detail };
     this.sending = this.sending
@@ -90,6 +95,12 @@ export async function createPostgresPubSub(databaseUrl: string, onError: (e: Err
   subscriber.events.on('error', onError);
   await subscriber.connect();
   await subscriber.listenTo(CHANNEL);
-  const pubsub = createPubSub<PubSubTopics>({ eventTarget: new PostgresEventTarget(subscriber) });
-  return Object.assign(pubsub, { close: () => subscriber.close() });
+  const eventTarget = new PostgresEventTarget(subscriber);
+  const pubsub = createPubSub<PubSubTopics>({ eventTarget });
+  // What was published before is sent first: the CLI publishes, then closes at once.
+  const close = async () => {
+    await eventTarget.sent();
+    await subscriber.close();
+  };
+  return Object.assign(pubsub, { close });
 }

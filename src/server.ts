@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AmbiguousConnectionParamError, connectionParam } from './graphql/context.ts';
 import { SubscriptionLimitError } from './graphql/errors.ts';
+import { trustedQueryOf } from './graphql/trusted-documents.ts';
 import { apiKeyFromAuthorization, authenticate } from './modules/communities/service.ts';
 import type { Services } from './services.ts';
 import { createYogaApp, type Yoga } from './yoga.ts';
@@ -92,7 +93,7 @@ export async function startHttpServer(
           connectionParams: ctx.connectionParams ?? {},
         });
         try {
-          const document = parse(params.query);
+          const document = parse(trustedQueryOf(services.env, params));
           const errors = validate(schema, document);
           if (errors.length) return errors;
           if (getOperationAST(document, params.operationName)?.operation === 'subscription') {

@@ -9,6 +9,7 @@ import type { Access } from './modules/communities/access.ts';
 import type { AccessCache } from './modules/communities/access-cache.ts';
 import type { Viewer } from './modules/communities/service.ts';
 import type { SubscriptionLeases } from './modules/subscriptions/service.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { AppPubSub } from './pubsub.ts';
 
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   accessCache: AccessCache;
   /** Open subscriptions per API key over every process (SUBSCRIPTIONS_MAX_PER_KEY). */
   subscriptionLeases: SubscriptionLeases;
+  /** This instance's Prometheus registry and the counters the modules increment (GET /metrics). */
+  metrics: Metrics;
 }
 
 /** What the rules of a request need: who asks, what they may see, and the database. */

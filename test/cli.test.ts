@@ -7,11 +7,21 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { parse } from 'graphql';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { hashApiKey } from '../src/modules/communities/service.ts';
-import { Client, fromGlobalId, startTestApp, unique } from './kit.ts';
+import {
+  Client,
+  createTenant,
+  daysAgo,
+  fromGlobalId,
+  type IngestAnswer,
+  sendEvents,
+  startTestApp,
+  unique,
+} from './kit.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REAL_CATALOGUE = fileURLToPath(new URL('../../shared/fixtures/real/threats.json', import.meta.url));
@@ -335,3 +345,76 @@ async function withScratchDatabase(run: (url: string, db: pg.Client) => Promise<
     await admin.end();
   }
 }
+
+describe('events send', () => {
+  /** Two events, a line that is not JSON, and an event past the retention. */
+  const lines = () => [
+    JSON.stringify({ '@timestamp': daysAgo(1), source: { ip: '203.0.113.7' } }),
+    'not json',
+    JSON.stringify({ '@timestamp': daysAgo(1), 'destination.ip': '198.51.100.7' }),
+    JSON.stringify({ '@timestamp': daysAgo(5000), 'source.ip': '203.0.113.8' }),
+  ];
+  const writeEvents = (content: string | Buffer, extension = 'ndjson') => {
+    const file = path.join(tempDir, `${randomUUID()}.${extension}`);
+    writeFileSync(file, content);
+    return file;
+  };
+  const storedEvents = async (communityId: string) =>
+    (
+      await pool.query<{ count: number }>('SELECT count(*)::int AS count FROM events WHERE community_id = $1', [
+        communityId,
+      ])
+    ).rows[0].count;
+
+  test(
+    'answers as POST /api/events does for the same lines, and keeps the same events',
+    { timeout: 60_000 },
+    async () => {
+      const [viaCli, viaApi] = [await createTenant(app), await createTenant(app)];
+      const community = await prisma.community.findUniqueOrThrow({
+        where: { id: viaCli.communityRawId },
+        select: { id: true, name: true },
+      });
+      const file = writeEvents(lines().join('\n'));
+      const sent = cliJson<Omit<IngestAnswer, 'status'> & { file: string; community: unknown }>([
+        'events',
+        'send',
+        '--file',
+        file,
+        '--community',
+        community.name,
+      ]);
+      const { status, ...answered } = await sendEvents(viaApi.client, lines());
+      expect(status).toBe(200);
+      expect(answered).toMatchObject({ accepted: 2, rejected: 2 });
+      expect(sent).toEqual({ file, community, ...answered });
+      expect(await storedEvents(viaCli.communityRawId)).toBe(2);
+      expect(await storedEvents(viaApi.communityRawId)).toBe(2);
+    },
+  );
+
+  test('a gzip file, the community given by id, in text', { timeout: 60_000 }, async () => {
+    const tenant = await createTenant(app);
+    const community = await prisma.community.findUniqueOrThrow({ where: { id: tenant.communityRawId } });
+    const file = writeEvents(gzipSync(lines().join('\n')), 'ndjson.gz');
+    const { status, stdout } = cli(['events', 'send', '--file', file, '--community', community.id]);
+    expect(status).toBe(0);
+    const [summary, notJson, tooOld, ...rest] = stdout.trimEnd().split('\n');
+    expect(summary).toBe(`Sent ${file} to "${community.name}": 2 accepted, 2 rejected.`);
+    expect(notJson).toMatch(/^ {2}line 2: invalid JSON/);
+    expect(tooOld).toMatch(/^ {2}line 4: /);
+    expect(rest).toEqual([]);
+    expect(await storedEvents(tenant.communityRawId)).toBe(2);
+  });
+
+  test('a missing file or an unknown community: exit code 1 and what is wrong', { timeout: 60_000 }, () => {
+    const missing = path.join(tempDir, 'missing.ndjson');
+    expect(cliFailure(['events', 'send', '--file', missing, '--community', 'any'], 1)).toBe(
+      `Error: Cannot read ${missing}: no such file.\n`,
+    );
+    const name = unique('no such community');
+    expect(cliFailure(['events', 'send', '--file', writeEvents(lines()[0]), '--community', name], 1)).toBe(
+      `Error: No community "${name}". See ids and names with \`npm run cli -- community list\`.\n`,
+    );
+  });
+});

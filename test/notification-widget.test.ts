@@ -1,15 +1,13 @@
 // The notification widget of examples/notification-widget in a real browser: Debian's
 // chromium, headless, driven by playwright-core, against the real service over HTTP and
 // WebSocket (a real port, CORS included, since the page comes from another origin).
-//
-// Without /usr/bin/chromium the file is skipped with a warning, unless REQUIRE_BROWSER is set
-// (as in CI), where a missing browser fails it.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from '../src/modules/notifications/service.ts';
+import { launchChromium, skipBrowserTests } from './browser.ts';
 import {
   createCollection,
   createTenant,
@@ -21,15 +19,7 @@ import {
 } from './kit.ts';
 import { GenerateTelemetryReport } from './operations.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const requireBrowser = !!process.env.REQUIRE_BROWSER && process.env.REQUIRE_BROWSER !== '0';
-if (!hasChromium && !requireBrowser) {
-  console.warn(
-    `test/notification-widget.test.ts: the browser test was skipped because Debian's chromium is not installed ` +
-      `(${CHROMIUM}; apt-get install chromium). Set REQUIRE_BROWSER=1 to make that a failure.`,
-  );
-}
+const skipBrowser = skipBrowserTests('test/notification-widget.test.ts');
 
 /** Each browser step: page loads, WebSocket round trips, a report job through the queue. */
 const STEP_MS = 30_000;
@@ -44,7 +34,9 @@ const { startWidgetServer } = (await import(
   new URL('../examples/notification-widget/serve.mjs', import.meta.url).href
 )) as { startWidgetServer: (options: { host?: string; port?: number; root?: string }) => Promise<WidgetServer> };
 
-const app = await startTestApp();
+// In development, as `npm start` runs: the default CORS policy lets the widget's page (served
+// from another port of 127.0.0.1) call the API, with no CORS_ORIGINS to set.
+const app = await startTestApp({ NODE_ENV: 'development' });
 
 const DAY_MS = 86_400_000;
 /** `daysAgo` days before today (UTC), at `hour`:00 UTC: always in the past for daysAgo ≥ 1. */
@@ -71,17 +63,7 @@ const EVENTS: { ip: string; at: Date }[] = [
 /** Hostile on purpose: rendered anywhere as HTML, it would set window.__pwned. */
 const HOSTILE_NAME = `<img src=x onerror="window.__pwned=1"> feed`;
 
-const BROWSER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-describe.skipIf(!hasChromium && !requireBrowser)('notification widget in chromium', () => {
+describe.skipIf(skipBrowser)('notification widget in chromium', () => {
   let browser: Browser | undefined;
   let widget: WidgetServer | undefined;
   let apiUrl: string;
@@ -92,7 +74,7 @@ describe.skipIf(!hasChromium && !requireBrowser)('notification widget in chromiu
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(`REQUIRE_BROWSER is set but ${CHROMIUM} is missing: apt-get install chromium`);
+    browser = await launchChromium();
     apiUrl = (await app.http()).url;
     tenant = await createTenant(app);
     const collection = await createCollection(tenant.client, { communityId: tenant.communityId, name: HOSTILE_NAME });
@@ -117,7 +99,6 @@ describe.skipIf(!hasChromium && !requireBrowser)('notification widget in chromiu
     });
 
     widget = await startWidgetServer({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: BROWSER_ARGS });
   }, 90_000);
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** A child loads the whole service through tsx: seconds, more on a busy machine. */
 export const STARTUP_MS = 50_000;
 /** Preloaded in the child: it exits when its stdin pipe closes, i.e. when this process is gone. */
-const EXIT_WITH_PARENT = 'data:text/javascript,process.stdin.on("close",()=>process.exit(1)).resume()';
+export const EXIT_WITH_PARENT = 'data:text/javascript,process.stdin.on("close",()=>process.exit(1)).resume()';
 
 export interface ServiceProcess {
   pid: number;

@@ -9,6 +9,12 @@
 
 /** The graphql-ws browser build (a classic script defining `window.graphqlWs`). */
 const GRAPHQL_WS_SCRIPT = new URL('../../node_modules/graphql-ws/umd/graphql-ws.min.js', import.meta.url);
+/**
+ * The widget's operations (written in operations.graphql) as GraphQL Code Generator stores
+ * them: sha256 → document. The widget sends hashes, never document text, so it also works
+ * with a service that runs only trusted documents (TRUSTED_DOCUMENTS=only).
+ */
+const PERSISTED_DOCUMENTS = new URL('./persisted-documents.json', import.meta.url);
 const API_URL_STORAGE_KEY = 'ioc-notification-widget:api-url';
 /** Notifications asked for on (re)connect, and the most kept on the page. */
 const PAGE_SIZE = 20;
@@ -17,99 +23,6 @@ const MAX_SHOWN = 50;
 const REPORT_ENTRIES = 10;
 /** Close codes after which reconnecting cannot help: the key was refused, the request was bad. */
 const NO_RETRY_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500, 4005, 4004]);
-
-const NOTIFICATION_FIELDS = /* GraphQL */ `
-  fragment WidgetNotification on Notification {
-    id
-    kind
-    title
-    read
-    createdAt
-    subject {
-      __typename
-      id
-    }
-  }
-`;
-
-const NOTIFICATIONS_QUERY = /* GraphQL */ `
-  query WidgetNotifications($first: Int!) {
-    unreadNotificationCount
-    notifications(first: $first) {
-      totalCount
-      edges {
-        node {
-          ...WidgetNotification
-        }
-      }
-    }
-  }
-  ${NOTIFICATION_FIELDS}
-`;
-
-const NOTIFICATION_ADDED = /* GraphQL */ `
-  subscription WidgetNotificationAdded {
-    notificationAdded {
-      ...WidgetNotification
-    }
-  }
-  ${NOTIFICATION_FIELDS}
-`;
-
-const MARK_READ = /* GraphQL */ `
-  mutation WidgetMarkNotificationsRead($ids: [ID!]) {
-    markNotificationsRead(input: { ids: $ids }) {
-      __typename
-      ... on MarkNotificationsReadSuccess {
-        result {
-          markedRead
-          unreadCount
-        }
-      }
-      ... on Error {
-        code
-        message
-      }
-    }
-  }
-`;
-
-const REPORT_QUERY = /* GraphQL */ `
-  query WidgetTelemetryReport($id: ID!, $first: Int!) {
-    node(id: $id) {
-      __typename
-      ... on TelemetryReport {
-        id
-        status
-        periodStart
-        periodEnd
-        completedAt
-        indicatorsChecked
-        indicatorsSeen
-        collection {
-          id
-          name
-        }
-        entries(first: $first) {
-          totalCount
-          edges {
-            node {
-              sightings
-              firstSeen
-              lastSeen
-              heatmapSvgUrl
-              indicator {
-                id
-                type
-                value
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-`;
 
 const KIND_LABELS = {
   IMPORT_FINISHED: 'Import finished',
@@ -212,8 +125,40 @@ function parseApiUrl(text) {
   return url.href.replace(/\/+$/, '');
 }
 
-/** A GraphQL operation over HTTP POST with the key; answers `data` or throws. */
-async function graphqlRequest({ api, key }, query, variables) {
+let documentIdsLoading;
+/** Loads the persisted documents once; answers operation name → hash. */
+function loadDocumentIds() {
+  documentIdsLoading ??= fetch(PERSISTED_DOCUMENTS)
+    .then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response.json();
+    })
+    .then(
+      (manifest) =>
+        new Map(
+          Object.entries(manifest).map(([hash, document]) => [
+            /^(?:query|mutation|subscription)\s+(\w+)/.exec(document)?.[1],
+            hash,
+          ]),
+        ),
+      (error) => {
+        documentIdsLoading = undefined;
+        throw new Error(`could not load ${PERSISTED_DOCUMENTS.pathname} (${describeError(error)})`);
+      },
+    );
+  return documentIdsLoading;
+}
+
+/** What names a persisted operation in a request: its name and hash (Apollo's extension). */
+async function persistedOperation(operationName) {
+  const sha256Hash = (await loadDocumentIds()).get(operationName);
+  if (!sha256Hash) throw new Error(`${operationName} is not in ${PERSISTED_DOCUMENTS.pathname} (run npm run codegen)`);
+  return { operationName, extensions: { persistedQuery: { version: 1, sha256Hash } } };
+}
+
+/** A persisted operation (by name) over HTTP POST with the key; answers `data` or throws. */
+async function graphqlRequest({ api, key }, operationName, variables) {
+  const operation = await persistedOperation(operationName);
   let response;
   try {
     response = await fetch(`${api}/graphql`, {
@@ -223,7 +168,7 @@ async function graphqlRequest({ api, key }, query, variables) {
         accept: 'application/graphql-response+json, application/json',
         authorization: `Bearer ${key}`,
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ ...operation, variables }),
     });
   } catch {
     throw new Error(`cannot reach ${api}/graphql (is the service running, and does it allow this page's origin?)`);
@@ -346,7 +291,7 @@ function addNotification(notification) {
 /** Replaces the list with the server's (unread first, then newest), keeping what was pushed meanwhile. */
 async function catchUp(current) {
   current.pushedSinceCatchUp = new Set();
-  const data = await graphqlRequest(current, NOTIFICATIONS_QUERY, { first: PAGE_SIZE });
+  const data = await graphqlRequest(current, 'WidgetNotifications', { first: PAGE_SIZE });
   if (session !== current) return;
   const fresh = data.notifications.edges.map((edge) => edge.node);
   const freshIds = new Set(fresh.map((n) => n.id));
@@ -363,7 +308,7 @@ async function markRead(id) {
   const item = items.get(id);
   if (!item || item.data.read) return;
   try {
-    const data = await graphqlRequest(current, MARK_READ, { ids: [id] });
+    const data = await graphqlRequest(current, 'WidgetMarkNotificationsRead', { ids: [id] });
     const result = data.markNotificationsRead;
     if (result.__typename !== 'MarkNotificationsReadSuccess') throw new Error(result.message ?? result.__typename);
     if (session !== current) return;
@@ -397,7 +342,10 @@ async function openReport(notificationId, button) {
   ui.reportHeading.textContent = 'Telemetry report';
   ui.reportPeriod.textContent = 'Loading…';
   try {
-    const data = await graphqlRequest(current, REPORT_QUERY, { id: notification.subject.id, first: REPORT_ENTRIES });
+    const data = await graphqlRequest(current, 'WidgetTelemetryReport', {
+      id: notification.subject.id,
+      first: REPORT_ENTRIES,
+    });
     if (session !== current) return;
     const report = data.node;
     if (!report || report.__typename !== 'TelemetryReport') throw new Error('the report is no longer available');
@@ -551,16 +499,20 @@ async function connect(apiText, key) {
   setStatus('connecting', 'Connecting…');
   try {
     // First over HTTP: a wrong URL or key is reported at once, and what was missed shows.
-    const [graphqlWs] = await Promise.all([loadGraphqlWs(), catchUp(current)]);
+    const [graphqlWs, notificationAdded] = await Promise.all([
+      loadGraphqlWs(),
+      persistedOperation('WidgetNotificationAdded'),
+      catchUp(current),
+    ]);
     if (session !== current) return;
-    subscribe(current, graphqlWs);
+    subscribe(current, graphqlWs, notificationAdded);
   } catch (error) {
     if (session !== current) return;
     disconnect('error', `Error: ${describeError(error)}`);
   }
 }
 
-function subscribe(current, graphqlWs) {
+function subscribe(current, graphqlWs, notificationAdded) {
   // Any failure is retried (a browser reports a refused connection as an `error` event,
   // not a close event), except the close codes that say retrying cannot help.
   const willRetry = (failure) =>
@@ -600,7 +552,8 @@ function subscribe(current, graphqlWs) {
   });
   current.client = client;
   current.unsubscribe = client.subscribe(
-    { query: NOTIFICATION_ADDED },
+    // graphql-ws requires a `query` string: empty, the hash names the document.
+    { query: '', ...notificationAdded },
     {
       next: (result) => {
         if (session !== current) return;

@@ -85,6 +85,13 @@ const envSchema = z.object({
   QUERY_MAX_COST: z.coerce.number().int().min(1).default(20_000),
   /** Requests (HTTP, SSE, WebSocket operations, /api/...) per API key and minute; 0: no limit. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /**
+   * Browser origins allowed to call the API (comma-separated, e.g. `https://soc.example.com`);
+   * unset: the service's own origin and localhost in development, none in production.
+   */
+  CORS_ORIGINS: z.string().optional(),
+  /** `only`: accept only the persisted documents of the known clients (by hash); `off`: any document. */
+  TRUSTED_DOCUMENTS: z.enum(['off', 'only']).default('off'),
   GRAPHIQL: boolean.optional(),
   INTROSPECTION: boolean.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,7 +1,6 @@
 // The schema builder and its plugins; types live in src/modules/*/schema.ts.
 import SchemaBuilder from '@pothos/core';
 import ComplexityPlugin from '@pothos/plugin-complexity';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -46,20 +45,12 @@ export const builder = new SchemaBuilder<{
 }>({
   // Order matters. Relay first so that authScopes see decoded global ids; errors around
   // scope-auth so that a permission failure of a mutation is a ForbiddenError member of
-  // its result union; scope-auth before the plugins that load data (prisma, dataloader);
+  // its result union; scope-auth before the plugin that loads data (prisma);
   // complexity last (innermost): a root field checks the operation's cost once authorised,
   // before resolving; a page-size error of a mutation becomes a member of its result union.
   // Live access (src/graphql/live-access.ts) sits outside scope-auth so that its end-of-access
   // error, not a scope failure, reaches the client.
-  plugins: [
-    RelayPlugin,
-    ErrorsPlugin,
-    LiveAccessPlugin,
-    ScopeAuthPlugin,
-    PrismaPlugin,
-    DataloaderPlugin,
-    ComplexityPlugin,
-  ],
+  plugins: [RelayPlugin, ErrorsPlugin, LiveAccessPlugin, ScopeAuthPlugin, PrismaPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Every request is authenticated by createContext; scopes only check permissions.

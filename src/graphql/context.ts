@@ -13,6 +13,7 @@ import {
   loadAccess,
   UnknownCommunitySelectionError,
 } from '../modules/communities/service.ts';
+import { noteViewer } from '../observability/request-log.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface Context extends Services, RequestContext {
@@ -131,6 +132,7 @@ async function contextOf(services: Services, initial: InitialContext): Promise<C
   const { authorization, communities } = credentials(initial);
   const viewer =
     (!initial.connectionParams && viewersOfRequests.get(initial.request)) || (await viewerOf(services, authorization));
+  noteViewer(initial.request, viewer.userId);
   await takeRequestAllowance(services, viewer.apiKeyId);
   const communitySelection = parseCommunitySelection(communities);
   let access: Access;

@@ -1,6 +1,20 @@
-// Operations GraphiQL opens with, so an analyst can run something at once.
+// GraphiQL's page: the operations its tabs open with, so an analyst can run something at
+// once. Each tab's comments say which operation gives the ids its variables need; in
+// development the demo setup's community id is filled in.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { GraphiQLOptions } from 'graphql-yoga';
+import { findDemoCommunity } from '../dev-setup.ts';
+import type { Services } from '../services.ts';
+
 const communities = /* GraphQL */ `
-  # Paste your API key in the Headers tab below, then run.
+  # 1. Paste your API key in the Headers tab below.
+  #    In development: the admin key printed at the
+  #    first start, also in .data/dev-api-key.
+  # 2. Run: Ctrl+Enter or the ▶ button.
+  # 3. ↻ in the left bar (Re-fetch GraphQL schema)
+  #    loads the docs and completion.
+  # The ids of communities go into the other tabs'
+  # variables (communityId).
   query WhoAmI {
     viewer {
       user {
@@ -42,7 +56,8 @@ const collections = /* GraphQL */ `
     }
   }
 
-  # Use a community id from the WhoAmI tab.
+  # communityId: an id of the WhoAmI tab's communities
+  # (filled in for the demo community in development).
   mutation CreateCollection($communityId: ID!) {
     createCollection(
       input: { communityId: $communityId, name: "Phishing campaign", availableForSubCommunities: true }
@@ -63,6 +78,8 @@ const collections = /* GraphQL */ `
 `;
 
 const textImport = /* GraphQL */ `
+  # collectionId: an id of the Collections tab's answer
+  # (or of CreateCollection's).
   mutation ImportText($collectionId: ID!) {
     importIndicatorsFromText(
       input: {
@@ -85,6 +102,7 @@ const textImport = /* GraphQL */ `
     }
   }
 
+  # jobId: importJob.id of ImportText's answer.
   subscription FollowImport($jobId: ID!) {
     importJobUpdated(id: $jobId) {
       status
@@ -99,6 +117,7 @@ const textImport = /* GraphQL */ `
 `;
 
 const indicators = /* GraphQL */ `
+  # collectionId: an id of the Collections tab's answer.
   query Indicators($collectionId: ID!, $search: String) {
     node(id: $collectionId) {
       ... on Collection {
@@ -131,6 +150,7 @@ const indicators = /* GraphQL */ `
     }
   }
 
+  # jobId: importJob.id of the ImportText tab's answer.
   query ImportErrors($jobId: ID!) {
     node(id: $jobId) {
       ... on ImportJob {
@@ -181,7 +201,9 @@ const notifications = /* GraphQL */ `
 `;
 
 const telemetry = /* GraphQL */ `
-  # Events arrive at POST /api/events (NDJSON, ECS field names); then ask for a report.
+  # Events arrive at POST /api/events (NDJSON, ECS field
+  # names); then ask for a report.
+  # collectionId: an id of the Collections tab's answer.
   mutation GenerateReport($collectionId: ID!) {
     generateTelemetryReport(input: { collectionId: $collectionId }) {
       __typename
@@ -197,6 +219,8 @@ const telemetry = /* GraphQL */ `
       }
     }
   }
+  # reportId: telemetryReport.id of GenerateReport's
+  # answer (for both operations below).
   subscription FollowReport($reportId: ID!) {
     telemetryReportUpdated(id: $reportId) {
       status
@@ -235,11 +259,35 @@ const telemetry = /* GraphQL */ `
   }
 `;
 
-const headers = JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2);
+export const graphiqlTabs: { query: string; variables?: string }[] = [
+  communities,
+  collections,
+  textImport,
+  indicators,
+  telemetry,
+  notifications,
+].map((query) => ({ query }));
 
-export const graphiqlTabs = [communities, collections, textImport, indicators, telemetry, notifications].map(
-  (query) => ({
-    query,
-    headers,
-  }),
-);
+/** The variables a tab's operations declare, by name. */
+const variablesOf = (query: string) => new Set([...query.matchAll(/\$(\w+)\s*:/g)].map(([, name]) => name));
+
+/** The tabs with the given ids (global ids by variable name) in the variables of the tabs that use them. */
+export function graphiqlTabsWith(ids: Record<string, string>) {
+  return graphiqlTabs.map((tab) => {
+    const declared = variablesOf(tab.query);
+    const known = Object.entries(ids).filter(([name]) => declared.has(name));
+    return known.length ? { ...tab, variables: JSON.stringify(Object.fromEntries(known), null, 2) } : tab;
+  });
+}
+
+/** Yoga's `graphiql` option, evaluated at each load of the page. */
+export async function graphiqlOptions(services: Services): Promise<GraphiQLOptions> {
+  const demo = await findDemoCommunity(services);
+  return {
+    title: 'IOC Collections',
+    defaultTabs: graphiqlTabsWith(demo ? { communityId: encodeGlobalID('Community', demo.id) } : {}),
+    // Shared by every tab (GraphiQL ignores a tab's own headers); kept in the browser once pasted.
+    defaultHeaders: JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2),
+    shouldPersistHeaders: true,
+  };
+}

@@ -3,6 +3,7 @@
 // so does the dead-letter queue, for jobs whose worker kept dying (no heartbeat) and so
 // never reached the catch. Giving up is idempotent: both may happen.
 import type { WorkOptions } from 'pg-boss';
+import { observed } from '../observability/job-log.ts';
 import type { Services } from '../services.ts';
 
 export interface JobHandler<Data extends object> {
@@ -25,10 +26,11 @@ export interface JobHandler<Data extends object> {
 const IDLE_POLL_SECONDS = 2;
 
 export async function workWithRetries<Data extends object>(
-  { boss, logger }: Pick<Services, 'boss' | 'logger'>,
+  services: Pick<Services, 'boss' | 'logger' | 'metrics'>,
   queue: string,
   handler: JobHandler<Data>,
 ): Promise<void> {
+  const { boss, logger } = services;
   await boss.work<Data, void, { includeMetadata: true } & WorkOptions>(
     queue,
     {
@@ -37,7 +39,7 @@ export async function workWithRetries<Data extends object>(
       pollingIntervalSeconds: IDLE_POLL_SECONDS,
       notifyPollingIntervalSeconds: IDLE_POLL_SECONDS,
     },
-    async ([job]) => {
+    observed(services, async (job) => {
       try {
         await handler.run(job.data);
       } catch (error) {
@@ -45,11 +47,11 @@ export async function workWithRetries<Data extends object>(
         if (job.retryCount >= job.retryLimit) await handler.giveUp(job.data);
         throw error;
       }
-    },
+    }),
   );
   await boss.work<Data>(
     handler.deadLetter,
     { pollingIntervalSeconds: IDLE_POLL_SECONDS, notifyPollingIntervalSeconds: IDLE_POLL_SECONDS },
-    async ([job]) => handler.giveUp(job.data),
+    observed(services, (job) => handler.giveUp(job.data)),
   );
 }

@@ -7,9 +7,10 @@ import type { AlertChange } from './matching.ts';
 export const alertFilter = (access: Access) => ({ communityId: { in: access.communitiesWith('VIEW_ALERTS') } });
 
 /** New alerts go to the subscribers of their community only; updates of open ones are not pushed. */
-export function publishNewAlerts(services: Pick<Services, 'pubsub'>, changes: AlertChange[]): void {
+export function publishNewAlerts(services: Pick<Services, 'pubsub' | 'metrics'>, changes: AlertChange[]): void {
   for (const alert of changes) {
     if (alert.created) {
+      services.metrics.alertsRaised.inc();
       services.pubsub.publish('alertCreated', alert.communityId, { id: alert.id, collectionId: alert.collectionId });
     }
   }

@@ -127,7 +127,7 @@ export async function queueRetrohuntsForNewIndicators(
 
 // ---- running a retrohunt
 
-type RetrohuntServices = Pick<Services, 'prisma' | 'pool' | 'pubsub'>;
+type RetrohuntServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'metrics'>;
 
 const publishRetrohunt = (services: RetrohuntServices, id: string) =>
   services.pubsub.publish('retrohuntUpdated', id, { id });

@@ -1,6 +1,7 @@
 // pg-boss workers of the imports module.
 import { Queue, type ImportJobData } from '../../jobs/queues.ts';
 import { workWithRetries } from '../../jobs/work.ts';
+import { observed } from '../../observability/job-log.ts';
 import type { Services } from '../../services.ts';
 import { failImportJob, runImportJob } from './runner.ts';
 import { deleteExpiredImportSources } from './service.ts';
@@ -19,9 +20,12 @@ export async function registerImportWorkers(services: Services): Promise<void> {
       ),
     deadLetter: Queue.importDead,
   });
-  await boss.work(Queue.importSourceCleanup, async () => {
-    const removed = await deleteExpiredImportSources(services.prisma);
-    if (removed) logger.info({ removed }, 'expired import sources removed');
-  });
+  await boss.work(
+    Queue.importSourceCleanup,
+    observed(services, async () => {
+      const removed = await deleteExpiredImportSources(services.prisma);
+      if (removed) logger.info({ removed }, 'expired import sources removed');
+    }),
+  );
   await boss.schedule(Queue.importSourceCleanup, '*/15 * * * *');
 }

@@ -23,7 +23,7 @@ export type SourceRow = (
   | { line: number; raw: string; error: { code: string; message: string } }
 ) & { cells?: string[] };
 
-type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger' | 'boss'>;
+type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger' | 'boss' | 'metrics'>;
 
 const publishProgress = (services: ImportServices, jobId: string) =>
   services.pubsub.publish('importJobUpdated', jobId, { id: jobId });
@@ -107,6 +107,7 @@ export async function runImportJob(services: ImportServices, importJobId: string
   let invalid: RowError[] = [];
   const flush = async () => {
     await writeBatch(services.pool, target, parsed, invalid, batchStart, index);
+    services.metrics.importRows.inc(index - batchStart);
     publishProgress(services, job.id);
     batchStart = index;
     parsed = [];

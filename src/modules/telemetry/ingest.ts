@@ -167,7 +167,7 @@ export interface IngestOptions {
 }
 
 export async function ingestEvents(
-  services: Pick<Services, 'pool' | 'env' | 'pubsub'>,
+  services: Pick<Services, 'pool' | 'env' | 'pubsub' | 'metrics'>,
   body: AsyncIterable<Uint8Array>,
   { communityId, ancestorIds, now = new Date() }: IngestOptions,
 ): Promise<IngestResult> {
@@ -178,6 +178,7 @@ export async function ingestEvents(
   // each goes to its place in line order, and the list keeps the first ones.
   const reject = (line: number, reason: string) => {
     result.rejected += 1;
+    services.metrics.eventsIngested.inc({ outcome: 'rejected' });
     if (errors.length === MAX_LISTED_ERRORS && errors[errors.length - 1].line < line) return;
     let at = errors.length;
     while (at > 0 && errors[at - 1].line > line) at -= 1;
@@ -205,6 +206,7 @@ export async function ingestEvents(
     writing = storeEvents(pool, events, { communityId, ancestorIds, keepEventsFrom }).then(({ alerts, refused }) => {
       publishNewAlerts(services, alerts);
       result.accepted += events.length - refused.length;
+      services.metrics.eventsIngested.inc({ outcome: 'accepted' }, events.length - refused.length);
       for (const { line, reason } of refused) reject(line, reason);
     });
     // Awaited at the next flush or at the end; until then a failure must not count as unhandled.
