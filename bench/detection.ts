@@ -26,6 +26,7 @@ import {
   ipv4,
   loadAverage,
   markdownTable,
+  printBenchResult,
   ndjsonBody,
   printSection,
   seconds,
@@ -368,6 +369,8 @@ const setup: [string, string][] = [];
 const figures: [string, string][] = [];
 const checks: [string, string][] = [];
 const summary: [string, string, string][] = [];
+/** The figures of BENCH_RESULT. */
+const result: Record<string, number | boolean> = {};
 try {
   const { prisma, pool } = bench.services;
   const server = await pool.query<{ version: string; buffers: string; work_mem: string }>(
@@ -451,6 +454,13 @@ try {
     const floorMs = await eventsCopyFloorMs(bench, tenant.communityId, on.bodies);
     const rateOn = EVENTS / (runOn.ms / 1000);
     const rateOff = EVENTS / (runOff.ms / 1000);
+    Object.assign(result, {
+      ingestDetectionOnEventsPerSecond: rateOn,
+      ingestDetectionOffEventsPerSecond: rateOff,
+      ingestOnOffRatio: rateOn / rateOff,
+      copyFloorSeconds: floorMs / 1000,
+      ingestOnVsCopy: runOn.ms / floorMs,
+    });
 
     figures.push(
       [
@@ -505,6 +515,11 @@ try {
     const queuedMs = Date.parse(hunt.startedAt!) - Date.parse(hunt.createdAt);
     const runMs = Date.parse(hunt.finishedAt!) - Date.parse(hunt.startedAt!);
     const days = (Date.parse(hunt.rangeEnd!) - Date.parse(hunt.rangeStart!)) / DAY_MS;
+    Object.assign(result, {
+      retrohuntSeconds: second.ms / 1000,
+      retrohuntMatches: hunt.matches,
+      retrohuntMatchesAsExpected: hunt.matches === x.retro && hunt.alertsCreated === x.retroIndicators,
+    });
     figures.push(
       [
         'retrohunt: mutation to SUCCEEDED',
@@ -534,6 +549,7 @@ try {
       ],
     );
     const peak = service.peakRssMb();
+    result.servicePeakRssMb = peak;
     figures.push([
       'peak RSS of the service',
       `${peak} MB (after start-up ${rssAtStart} MB, after ingest on ${rssAfterOn} MB, after off ${rssAfterOff} MB)`,
@@ -587,3 +603,4 @@ console.log(`whole run: ${seconds(runMs)}`);
 summary.push(['whole run', seconds(runMs), '']);
 console.log('\nFor the README (Benchmarks):\n');
 console.log(markdownTable(['figure', 'value', 'target'], summary));
+printBenchResult('detection', { indicators: INDICATORS, events: EVENTS, ...result, wholeRunSeconds: runMs / 1000 });

@@ -7,6 +7,7 @@ import {
   copyFloorMs,
   graphqlCall,
   observableGenerator,
+  printBenchResult,
   seededRandom,
   spawnService,
   startBench,
@@ -174,6 +175,19 @@ try {
   console.log(`\nFile import bench: ${ROWS} rows, 5 columns`);
   console.log(`${''.padEnd(42)} ${'CSV'.padEnd(30)} XLSX`);
   for (const [label, a, b] of table) console.log(`${label.padEnd(42)} ${a.padEnd(30)} ${b}`);
+  printBenchResult('file-import', {
+    rows: ROWS,
+    succeeded: csvRun.job.status === 'SUCCEEDED' && xlsxRun.job.status === 'SUCCEEDED',
+    csvPreviewSeconds: csvRun.previewMs / 1000,
+    xlsxPreviewSeconds: xlsxRun.previewMs / 1000,
+    csvImportSeconds: csvRun.totalMs / 1000,
+    xlsxImportSeconds: xlsxRun.totalMs / 1000,
+    copySeconds: copyMs / 1000,
+    csvImportVsCopy: csvRun.totalMs / copyMs,
+    xlsxImportVsCopy: xlsxRun.totalMs / copyMs,
+    csvPeakRssMb: csvRun.peakRssMb,
+    xlsxPeakRssMb: xlsxRun.peakRssMb,
+  });
 } finally {
   await bench.close();
 }

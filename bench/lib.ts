@@ -393,6 +393,18 @@ export function markdownTable(header: string[], rows: string[][]): string {
 }
 
 /** `label: value` lines under a heading, labels padded to one column. */
+/**
+ * A bench's last line: its figures as JSON under stable names (seconds, rates, ratios,
+ * MB), for scripts that compare runs.
+ */
+export function printBenchResult(bench: string, figures: Record<string, number | string | boolean>): void {
+  const rounded = Object.entries(figures).map(([name, value]) => [
+    name,
+    typeof value === 'number' ? Math.round(value * 100) / 100 : value,
+  ]);
+  console.log(`BENCH_RESULT ${JSON.stringify({ bench, ...Object.fromEntries(rounded) })}`);
+}
+
 export function printSection(title: string, rows: Array<[string, string]>, width = 48): void {
   console.log(title);
   for (const [label, value] of rows) console.log(`  ${`${label}:`.padEnd(width)} ${value}`);

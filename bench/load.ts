@@ -27,6 +27,7 @@ import {
   loadAverage,
   markdownTable,
   ndjsonBody,
+  printBenchResult,
   printSection,
   seededRandom,
   spawnService,
@@ -234,6 +235,12 @@ async function readers(
       ['p95 target', `<= ${P95_TARGET_MS} ms: ${percentile(latencies, 95) <= P95_TARGET_MS ? 'met' : 'missed'}`],
       ['max', ms(latencies.at(-1) ?? 0)],
     ] as Array<[string, string]>,
+    numbers: {
+      pagesPerSecond: latencies.length / (elapsed / 1000),
+      errors,
+      p95Ms: percentile(latencies, 95),
+      p99Ms: percentile(latencies, 99),
+    },
     elapsed,
   };
 }
@@ -485,6 +492,21 @@ try {
       ['service peak RSS', `${service.peakRssMb()} MB`],
     ],
   );
+  printBenchResult('load', {
+    capacityPagesPerSecond: capacity.numbers.pagesPerSecond,
+    capacityErrors: capacity.numbers.errors,
+    aloneP95Ms: alone.numbers.p95Ms,
+    aloneP99Ms: alone.numbers.p99Ms,
+    underLoadP95Ms: underLoad.numbers.p95Ms,
+    underLoadP99Ms: underLoad.numbers.p99Ms,
+    underLoadErrors: underLoad.numbers.errors,
+    soakAlertsDelivered: received.alerts,
+    soakAlertsExpected: sent.alertEvents * SUBSCRIBERS_PER_TENANT,
+    soakDeliveriesToAnotherTenant: received.leaks,
+    soakSubscriptionErrors: received.subscriptionErrors,
+    soakHeapTrendMbPerMinute: slope(heap),
+    servicePeakRssMb: service.peakRssMb(),
+  });
 } finally {
   await service?.stop();
   await bench.close();

@@ -27,6 +27,7 @@ import {
   hashesOf,
   ipv4,
   markdownTable,
+  printBenchResult,
   ndjsonBody,
   seconds,
   seededRandom,
@@ -361,6 +362,8 @@ const runStarted = performance.now();
 const bench = await startBench({ workers: false });
 const setup: [string, string][] = [];
 const table: [string, string][] = [];
+/** The figures of BENCH_RESULT. */
+const result: Record<string, number> = {};
 try {
   const { communityId, key } = await benchTenant(bench.services);
   const { prisma, pool } = bench.services;
@@ -409,6 +412,13 @@ try {
     const rssAfterIngest = service.peakRssMb();
     const floorMs = await eventsCopyFloorMs(bench, communityId, bodies);
     const ingestRate = EVENTS / (run.ms / 1000);
+    Object.assign(result, {
+      ingestEventsPerSecond: ingestRate,
+      ingestSeconds: run.ms / 1000,
+      copyFloorSeconds: floorMs / 1000,
+      ingestVsCopy: run.ms / floorMs,
+      servicePeakRssMb: rssAfterIngest,
+    });
     table.push(['events accepted / rejected', `${fmt(accepted)} / ${fmt(rejected)}`]);
     if (accepted !== EVENTS) {
       table.push(['  !! accepted counts do not sum to', `${fmt(EVENTS)}: ${JSON.stringify(run.answers[0].errors[0])}`]);
@@ -436,6 +446,7 @@ try {
       `${seconds(first.ms)} (target <= ${REPORT_TARGET_S} s: ${first.ms / 1000 <= REPORT_TARGET_S ? 'met' : 'MISSED'})`,
     ]);
     const jobMs = first.completedAt - first.startedAt;
+    Object.assign(result, { reportSeconds: first.ms / 1000, reportJobSeconds: jobMs / 1000 });
     table.push(["report: job's own time", `${seconds(jobMs)} (completedAt - startedAt)`]);
     if (jobMs < first.ms / 10) {
       table.push(['  !! completedAt is near startedAt', 'it is set by now() in the job transaction, i.e. its start']);
@@ -467,6 +478,7 @@ try {
     const arrivals = subscribers.flatMap((s) => s.arrivals.get(second.id) ?? []);
     const sinceCompleted = delays(arrivals.map((a) => a.at - second.completedAt));
     const sinceCreated = delays(arrivals.map((a) => a.at - a.createdAt));
+    Object.assign(result, { notificationsReceived: arrivals.length, notificationP99Ms: sinceCompleted.p99 });
     table.push(['second report: mutation to SUCCEEDED', seconds(second.ms)]);
     table.push(['TELEMETRY_REPORT_READY received', `${fmt(arrivals.length)} of ${fmt(subscribers.length)}`]);
     table.push([
@@ -526,6 +538,13 @@ try {
   console.log(`whole run: ${seconds(performance.now() - runStarted)}`);
   console.log('\nFor the README (Benchmarks):\n');
   console.log(markdownTable(['figure', 'value', 'target'], summary));
+  printBenchResult('telemetry', {
+    indicators: INDICATORS,
+    events: EVENTS,
+    subscribers: SUBSCRIBERS,
+    ...result,
+    wholeRunSeconds: (performance.now() - runStarted) / 1000,
+  });
 } finally {
   await bench.close();
 }

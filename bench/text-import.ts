@@ -8,6 +8,7 @@ import {
   graphqlCall,
   observableGenerator,
   peakRssMb,
+  printBenchResult,
   seededRandom,
   startBench,
   toGlobalId,
@@ -67,6 +68,15 @@ try {
   ];
   console.log('\nText import bench');
   for (const [label, value] of table) console.log(`${String(label).padEnd(42)} ${value}`);
+  printBenchResult('text-import', {
+    lines: LINES,
+    succeeded: job.status === 'SUCCEEDED',
+    importSeconds: importMs / 1000,
+    linesPerSecond: LINES / (importMs / 1000),
+    copySeconds: copyMs / 1000,
+    importVsCopy: importMs / copyMs,
+    peakRssMb: peakRssMb(),
+  });
 } finally {
   await bench.close();
 }

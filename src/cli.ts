@@ -410,7 +410,8 @@ async function sendEvents(db: Db, { env, url, pool }: Connection, file: string, 
   const ancestors = await ancestorIds(db, community.id);
   // Alerts raised by these events reach the service's subscribers, as from an API process.
   const pubsub = await createPostgresPubSub(url, (error) => console.error(`Event publisher: ${messageOf(error)}`));
-  // Ingest counts into the service's metrics; nobody scrapes this process, and its job queue is never started.
+  // ingestEvents counts what it does; here into a registry of this process that nobody scrapes
+  // (the job queue it is given is never started).
   const metrics = createMetrics(new PgBoss(url), pino({ level: 'silent' }));
   const body = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
   let result: IngestResult;

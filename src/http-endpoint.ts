@@ -28,12 +28,19 @@ export interface EndpointRequest {
 }
 
 /** The answer to a thrown error: its own status (401, 400, 429, 503), else a masked 500. */
-function failureResponse(services: Services, fetchAPI: FetchAPI, url: URL, error: unknown): Response {
+export function failureResponse(services: Services, fetchAPI: FetchAPI, url: URL, error: unknown): Response {
   const thrown = isDatabaseUnavailable(error) ? databaseUnavailableError() : error;
-  const http = (thrown as { extensions?: { http?: { status?: number; headers?: Record<string, string> } } }).extensions
-    ?.http;
+  const extensions = (
+    thrown as { extensions?: { code?: string; http?: { status?: number; headers?: Record<string, string> } } }
+  ).extensions;
+  const http = extensions?.http;
   if (http?.status) {
-    return jsonResponse(fetchAPI, http.status, { errors: [{ message: (thrown as Error).message }] }, http.headers);
+    // The same shape as GraphQL's own errors: the message and the stable code.
+    const error = {
+      message: (thrown as Error).message,
+      ...(extensions?.code && { extensions: { code: extensions.code } }),
+    };
+    return jsonResponse(fetchAPI, http.status, { errors: [error] }, http.headers);
   }
   services.logger.error({ err: error, path: url.pathname }, 'endpoint failed');
   return errorResponse(fetchAPI, 500, 'Unexpected error.');

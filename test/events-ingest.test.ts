@@ -635,10 +635,14 @@ describe('keys and communities', () => {
 
     const none = await raw({});
     expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({ errors: [{ message: expect.stringMatching(/Missing API key/) }] });
+    expect(await none.json()).toEqual({
+      errors: [{ message: expect.stringMatching(/Missing API key/), extensions: { code: 'UNAUTHENTICATED' } }],
+    });
     const unknown = await raw({ authorization: 'Bearer ioc_not-a-key' });
     expect(unknown.status).toBe(401);
-    expect(await unknown.json()).toEqual({ errors: [{ message: expect.stringMatching(/Invalid or revoked/) }] });
+    expect(await unknown.json()).toEqual({
+      errors: [{ message: expect.stringMatching(/Invalid or revoked/), extensions: { code: 'UNAUTHENTICATED' } }],
+    });
 
     for (const role of ['viewer', 'analyst'] as const) {
       const user = await createUser(app, [{ communityId: tenant.communityRawId, role }]);

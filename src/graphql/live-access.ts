@@ -97,9 +97,10 @@ function keepChecking(
   ctx: Context,
   rule: AccessRule,
   lease: SubscriptionLease,
-): AsyncIterable<unknown> {
-  return new Repeater(async (push, stop) => {
-    const events = source[Symbol.asyncIterator]();
+): AsyncIterableIterator<unknown> {
+  const events = source[Symbol.asyncIterator]();
+  const cleanUp = () => Promise.all([events.return?.(), lease.release()]);
+  const checked = new Repeater(async (push, stop) => {
     const end = (ended: AccessEnded) => {
       // Values pushed before stop are still delivered: the error reaches the client, then the end.
       void push(ended);
@@ -121,9 +122,29 @@ function keepChecking(
       stop(error);
     } finally {
       stopListening();
-      await Promise.all([events.return?.(), lease.release()]);
+      await cleanUp();
     }
   });
+  // A Repeater runs its executor on the first `next()` only: a subscription ended before
+  // that (a client gone at once) must still give its lease back and stop its source.
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => checked.next(),
+    return: async (value?: unknown) => {
+      const result = await checked.return(value as undefined);
+      await cleanUp();
+      return result;
+    },
+    throw: async (error?: unknown) => {
+      try {
+        return await checked.throw(error);
+      } finally {
+        await cleanUp();
+      }
+    },
+  };
 }
 
 export class LiveAccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {

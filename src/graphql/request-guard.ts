@@ -2,10 +2,9 @@
 // an unknown caller is buffered or parsed), then a size bound on the body, enforced as it
 // streams in. Plain JSON is small (GRAPHQL_MAX_BODY_BYTES); only a multipart upload may be
 // large, and its file part is bounded on its own (UPLOAD_MAX_BYTES) as it streams.
-import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Env } from '../config/env.ts';
-import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.ts';
+import { failureResponse } from '../http-endpoint.ts';
 import type { Services } from '../services.ts';
 import { authenticateRequest } from './context.ts';
 
@@ -57,17 +56,8 @@ export function useRequestGuard(services: Services): Plugin {
       if (request.method !== 'POST' || url.pathname !== '/graphql') return;
       try {
         await authenticateRequest(services, request);
-      } catch (thrown) {
-        const error = isDatabaseUnavailable(thrown) ? databaseUnavailableError() : thrown;
-        if (!(error instanceof GraphQLError)) throw error;
-        const { status, headers } = error.extensions.http as { status: number; headers?: Record<string, string> };
-        const body = { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] };
-        endResponse(
-          new fetchAPI.Response(JSON.stringify(body), {
-            status,
-            headers: { 'content-type': 'application/json', ...headers },
-          }),
-        );
+      } catch (error) {
+        endResponse(failureResponse(services, fetchAPI, url, error));
       }
     },
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {

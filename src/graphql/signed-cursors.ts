@@ -83,6 +83,23 @@ function openCursorArguments(
   return { document: result, variables: variables ? opened : undefined };
 }
 
+// Whether a document names `after` or `before` at all, once per parsed document (Yoga
+// caches those): most operations have no cursor and skip the walk with the schema.
+const namesCursors = new WeakMap<DocumentNode, boolean>();
+function mayHaveCursors(document: DocumentNode): boolean {
+  let known = namesCursors.get(document);
+  if (known === undefined) {
+    known = false;
+    visit(document, {
+      Argument(node) {
+        if (CURSOR_ARGUMENTS.has(node.name.value)) known = true;
+      },
+    });
+    namesCursors.set(document, known);
+  }
+  return known;
+}
+
 /** Checks and opens incoming cursors for queries, mutations and subscriptions alike. */
 export function useSignedCursors(): Plugin<Context> {
   const openArgs = (args: {
@@ -91,6 +108,7 @@ export function useSignedCursors(): Plugin<Context> {
     variableValues?: Record<string, unknown> | null;
     contextValue: Context;
   }) => {
+    if (!mayHaveCursors(args.document)) return;
     const { cursorKey, viewer } = args.contextValue;
     const { document, variables } = openCursorArguments(args.schema, args.document, args.variableValues, (signed) =>
       openCursor(cursorKey, viewer.userId, signed),

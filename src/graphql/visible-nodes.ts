@@ -29,9 +29,6 @@ export function nodeAccess<Where extends object>(
   return (id: string, ctx: RequestContext) => ({ id, ...filter(ctx) });
 }
 
-/** The node types with an access rule (for the relation audit). */
-export const nodeTypenames = () => [...accessByTypename.keys()];
-
 // Per request (or per subscription), batched within a tick, never cached: a subscription's
 // context lives for hours, and each event must see the rows and the access of its moment.
 const loadersByContext = new WeakMap<RequestContext, Map<string, DataLoader<string, unknown>>>();

@@ -2,12 +2,17 @@
 // re-check it on every event they deliver. Any change of access (a key revoked, a membership,
 // role or community changed) is announced on the `accessChanged` topic by whichever process
 // made it, the CLI included; every process then forgets everything (changes are rare) and
-// tells the open subscriptions to check again.
+// tells the open subscriptions to check again. A change whose announcement is lost (a
+// listener reconnecting, a role rewritten by another version's start-up) is caught by
+// forgetting everything every ACCESS_RECHECK_MS all the same.
 import type { Logger } from 'pino';
 import type { Db } from '../../db/prisma.ts';
 import type { AppPubSub } from '../../pubsub.ts';
 import type { Access } from './access.ts';
 import { loadAccess, viewerOfKey, type Viewer } from './service.ts';
+
+/** How stale cached access may get when no change was announced. */
+const ACCESS_RECHECK_MS = 60_000;
 
 export interface CurrentAccess {
   viewer: Viewer;
@@ -20,6 +25,7 @@ export class AccessCache {
   private accesses = new Map<string, Promise<Access>>();
   private readonly listeners = new Set<() => void>();
   private readonly changes: AsyncGenerator<{ reason: string }>;
+  private readonly recheck: NodeJS.Timeout;
 
   /** Follows `accessChanged` events until `close`. */
   constructor(
@@ -34,7 +40,12 @@ export class AccessCache {
         logger.debug({ reason: change.reason }, 'access changed: cached access forgotten');
         this.invalidate();
       }
-    })();
+    })().catch((error: unknown) => {
+      // Without announcements only the periodic re-check below is left: said loudly.
+      logger.error({ err: error }, 'access changes no longer followed');
+      this.invalidate();
+    });
+    this.recheck = setInterval(() => this.invalidate(), ACCESS_RECHECK_MS).unref();
   }
 
   /**
@@ -69,6 +80,7 @@ export class AccessCache {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.recheck);
     await this.changes.return(undefined);
   }
 }
