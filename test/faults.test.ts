@@ -289,7 +289,8 @@ describe.skipIf(ON_SERVER)('PostgreSQL restarted under load', () => {
           expect(o, tallies).toMatchObject({
             status: 503,
             retryAfter: '5',
-            body: JSON.stringify({ errors: [{ message: UNAVAILABLE }] }),
+            // The same answer as GraphQL's: the message and the stable code.
+            body: JSON.stringify({ errors: [{ message: UNAVAILABLE, extensions: { code: 'SERVICE_UNAVAILABLE' } }] }),
           });
       }
       for (const o of readiness.outcomes) expect([200, 503]).toContain(o.status);
