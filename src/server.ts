@@ -7,7 +7,8 @@ import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AmbiguousConnectionParamError, connectionParam } from './graphql/context.ts';
-import { SubscriptionLimitError } from './graphql/errors.ts';
+import { AppError, SubscriptionLimitError } from './errors.ts';
+import { graphQLErrorOf } from './graphql/mask-error.ts';
 import { trustedQueryOf } from './graphql/trusted-documents.ts';
 import { apiKeyFromAuthorization, authenticate } from './modules/communities/service.ts';
 import type { Services } from './services.ts';
@@ -24,6 +25,7 @@ type EnvelopedRoot = { execute: (args: ExecutionArgs) => unknown; subscribe: (ar
 type SocketContext = WsContext<Record<string, unknown>, { request: IncomingMessage; socket: WebSocket }>;
 
 function asGraphQLErrors(error: unknown): GraphQLError[] {
+  if (error instanceof AppError) return [graphQLErrorOf(error)];
   if (error instanceof GraphQLError) return [error];
   return [new GraphQLError('Unexpected error.')];
 }
@@ -102,9 +104,11 @@ export async function startHttpServer(
             );
             if (open.length >= maxPerSocket) {
               return [
-                new SubscriptionLimitError(
-                  `Subscription limit reached: a connection may hold at most ${maxPerSocket} open subscriptions ` +
-                    '(WS_MAX_SUBSCRIPTIONS_PER_SOCKET); end one, or open another connection',
+                graphQLErrorOf(
+                  new SubscriptionLimitError(
+                    `Subscription limit reached: a connection may hold at most ${maxPerSocket} open subscriptions ` +
+                      '(WS_MAX_SUBSCRIPTIONS_PER_SOCKET); end one, or open another connection',
+                  ),
                 ),
               ];
             }

@@ -4,7 +4,7 @@
 // and isolates (an RTL override shows `exe.txt` for `txt.exe`), zero-width characters
 // (two names that look the same), and unpaired surrogates (not Unicode; PostgreSQL
 // refuses them in JSON).
-import { ValidationError } from './graphql/errors.ts';
+import { ValidationError } from './errors.ts';
 
 /** C0 and C1 control characters, and DEL. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

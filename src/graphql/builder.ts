@@ -9,7 +9,7 @@ import type { Permission } from '../generated/prisma/enums.ts';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import type { Context } from './context.ts';
-import { AppError, ForbiddenError } from './errors.ts';
+import { AppError, ForbiddenError } from '../errors.ts';
 import { assertNodeTypename, decodeGlobalIdOrFail } from './global-id.ts';
 import LiveAccessPlugin from './live-access.ts';
 import { complexityError, DEFAULT_PAGE_SIZE, fieldComplexity, MAX_PAGE_SIZE } from './limits.ts';

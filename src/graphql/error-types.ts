@@ -10,7 +10,7 @@ import {
   QuotaExceededError,
   UnreadableFileError,
   ValidationError,
-} from './errors.ts';
+} from '../errors.ts';
 
 const ErrorCodeEnum = builder.enumType('ErrorCode', { values: Object.values(ErrorCode) });
 

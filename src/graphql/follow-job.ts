@@ -2,7 +2,7 @@
 // over subscriptions (imports, telemetry reports).
 import { Repeater } from 'graphql-yoga';
 import type { JobStatus } from '../generated/prisma/enums.ts';
-import { NotFoundError } from './errors.ts';
+import { NotFoundError } from '../errors.ts';
 
 const ENDED: JobStatus[] = ['SUCCEEDED', 'FAILED'];
 

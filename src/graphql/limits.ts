@@ -11,7 +11,7 @@ import type { FieldComplexityValue } from '@pothos/plugin-complexity';
 import { GraphQLError, getNullableType, isListType, type GraphQLField } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Env } from '../config/env.ts';
-import { ValidationError } from './errors.ts';
+import { ValidationError } from '../errors.ts';
 
 /** The largest page a connection serves (`first` or `last`). */
 export const MAX_PAGE_SIZE = 100;

@@ -20,7 +20,7 @@ import type { Access } from '../modules/communities/access.ts';
 import { UnknownCommunitySelectionError } from '../modules/communities/service.ts';
 import type { SubscriptionLease } from '../modules/subscriptions/service.ts';
 import type { Context } from './context.ts';
-import { ForbiddenError } from './errors.ts';
+import { ForbiddenError } from '../errors.ts';
 
 declare global {
   export namespace PothosSchemaTypes {

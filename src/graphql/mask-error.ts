@@ -6,6 +6,7 @@ import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError } from 'graphql-yoga';
 import { databaseUnavailableError, isDatabaseUnavailable } from '../db/unavailable.ts';
+import { AppError } from '../errors.ts';
 import { shortenIdsIn } from './global-id.ts';
 
 /** Yoga's `maskedErrors.maskError`; `debug` is passed as Yoga's `isDev`. */
@@ -21,6 +22,9 @@ export function maskError(error: unknown, message: string, debug = false): Error
     });
     return error;
   }
+  // Our expected failures outside result unions: shown with their stable code.
+  const appError = error instanceof GraphQLError ? error.originalError : error;
+  if (appError instanceof AppError) return graphQLErrorOf(appError, error instanceof GraphQLError ? error : undefined);
   // A database outage is the client's cue to retry, not a bug to report.
   if (isDatabaseUnavailable(error instanceof GraphQLError ? error.originalError : error)) {
     return databaseUnavailableError();
@@ -35,6 +39,17 @@ export function maskError(error: unknown, message: string, debug = false): Error
     });
   }
   return yogaMaskError(error, message, debug);
+}
+
+/** An expected failure as a GraphQL error, at the place (path, locations) where it was thrown. */
+export function graphQLErrorOf(error: AppError, located?: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: located?.nodes,
+    source: located?.source,
+    positions: located?.positions,
+    path: located?.path,
+    extensions: { code: error.code },
+  });
 }
 
 /** What the server's log records of errors Yoga reports: the thrown error, stack included. */

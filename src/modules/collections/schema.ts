@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { Community } from '../communities/schema.ts';
 import type { RequestContext } from '../../services.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';

@@ -1,6 +1,6 @@
 // Collections: named sets of indicators owned by one community.
 import type { RequestContext } from '../../services.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { Prisma, type Collection } from '../../generated/prisma/client.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
 import { storedText } from '../../stored-text.ts';

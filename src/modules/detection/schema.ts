@@ -1,7 +1,7 @@
 import { Repeater, filter, pipe } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
 import { followJob } from '../../graphql/follow-job.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Retrohunt as RetrohuntRow } from '../../generated/prisma/client.ts';
 import { AlertStatus, RetrohuntTrigger } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';

@@ -2,7 +2,7 @@
 import { DateTime } from 'luxon';
 import { fromPrisma } from 'pg-boss';
 import type { AlertStatus, DetectionRule, Retrohunt, RetrohuntTrigger } from '../../generated/prisma/client.ts';
-import { ConflictError, NotFoundError } from '../../graphql/errors.ts';
+import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { Db } from '../../db/prisma.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { Queue, type RetrohuntJobData } from '../../jobs/queues.ts';

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import { followJob } from '../../graphql/follow-job.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { ForbiddenError, NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
+import { ForbiddenError, NotFoundError, UnreadableFileError, ValidationError } from '../../errors.ts';
 import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts';
 import { ImportKind, JobStatus } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';

@@ -3,7 +3,7 @@ import { fromPrisma } from 'pg-boss';
 import type { Collection, ImportJob } from '../../generated/prisma/client.ts';
 import type { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Context } from '../../graphql/context.ts';
-import { NotFoundError, UnreadableFileError, ValidationError } from '../../graphql/errors.ts';
+import { NotFoundError, UnreadableFileError, ValidationError } from '../../errors.ts';
 import type { Db } from '../../db/prisma.ts';
 import { Queue, type ImportJobData } from '../../jobs/queues.ts';
 import { uploadedFileName } from '../../stored-text.ts';

@@ -1,6 +1,6 @@
 // Indicator properties given by a person (API input, import defaults), checked once here.
 import type { Db } from '../../db/prisma.ts';
-import { ValidationError } from '../../graphql/errors.ts';
+import { ValidationError } from '../../errors.ts';
 import { storedText, storedTextProblem } from '../../stored-text.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
 

@@ -1,5 +1,5 @@
 import { builder } from '../../graphql/builder.ts';
-import { ForbiddenError, IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { ForbiddenError, IndicatorRevokedError, NotFoundError, ValidationError } from '../../errors.ts';
 import { ObservableType } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { phaseFromKey } from '../threats/kill-chain.ts';

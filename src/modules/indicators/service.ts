@@ -3,7 +3,7 @@ import { awaitBatchesInFlight } from '../detection/matching.ts';
 import type { Collection, Indicator, Prisma } from '../../generated/prisma/client.ts';
 import type { Db } from '../../db/prisma.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
-import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../graphql/errors.ts';
+import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { RequestContext } from '../../services.ts';
 import { searchText } from '../../stored-text.ts';
 import { findManageableCollection } from '../collections/service.ts';

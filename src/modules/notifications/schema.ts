@@ -4,7 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
 import type { Context } from '../../graphql/context.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
-import { ForbiddenError } from '../../graphql/errors.ts';
+import { ForbiddenError } from '../../errors.ts';
 import { nodeAccess } from '../../graphql/visible-nodes.ts';
 import { markNotificationsRead, notificationFilter, notificationForDelivery, sharedDeliveryLoad } from './service.ts';
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { SubscriptionLimitError } from '../../graphql/errors.ts';
+import { SubscriptionLimitError } from '../../errors.ts';
 import { beat, dropLease, removeProcess, takeLease } from './store.ts';
 
 const HEARTBEAT_SECONDS = 10;

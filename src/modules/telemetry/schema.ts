@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
 import { followJob } from '../../graphql/follow-job.ts';
-import { ForbiddenError, NotFoundError } from '../../graphql/errors.ts';
+import { ForbiddenError, NotFoundError } from '../../errors.ts';
 import type { TelemetryReport as TelemetryReportRow } from '../../generated/prisma/client.ts';
 import { Collection } from '../collections/schema.ts';
 import { Community } from '../communities/schema.ts';

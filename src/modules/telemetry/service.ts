@@ -4,7 +4,7 @@
 import { DateTime } from 'luxon';
 import { fromPrisma } from 'pg-boss';
 import type { Prisma, TelemetryReport } from '../../generated/prisma/client.ts';
-import { ForbiddenError } from '../../graphql/errors.ts';
+import { ForbiddenError } from '../../errors.ts';
 import { Queue, type TelemetryReportJobData } from '../../jobs/queues.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import type { RequestContext, Services } from '../../services.ts';

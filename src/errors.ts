@@ -1,8 +1,7 @@
-// Expected failures of the API. Every one is an AppError with a stable `code`; the errors
-// plugin turns them into members of the mutation result unions. Elsewhere (queries,
-// subscriptions) they surface as GraphQL errors with the same code. Anything else that
-// is thrown is masked by Yoga.
-import { GraphQLError } from 'graphql';
+// Expected failures of the domain. Every one is an AppError with a stable `code`, and none
+// knows about GraphQL: at the schema edge the errors plugin turns them into members of the
+// mutation result unions, and src/graphql/mask-error.ts shows them elsewhere (queries,
+// subscriptions, /api) as errors with the same code. Anything else thrown is masked.
 
 export const ErrorCode = {
   VALIDATION: 'VALIDATION',
@@ -16,12 +15,13 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export class AppError extends GraphQLError {
+export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
   ) {
-    super(message, { extensions: { code } });
+    super(message);
+    this.name = new.target.name;
   }
 }
 
