@@ -13,7 +13,7 @@
 //   BENCH_CPU_PROF=<dir> writes a CPU profile of the service process there.
 import { v7 as uuidv7 } from 'uuid';
 import { parseObservable } from '../src/modules/indicators/observable.ts';
-import { maintainTelemetryTables } from '../src/modules/telemetry/service.ts';
+import { eventPipeline } from '../src/event-pipeline.ts';
 import {
   benchTenant,
   copyRows,
@@ -427,7 +427,7 @@ try {
     'generated hits (detection on)',
     `${fmt(x.hitEvents)} events carry an indicator; ${fmt(x.live)} (indicator, event) pairs must match live (${fmt(x.liveIndicators)} indicators), ${fmt(x.notC2Field)} are c2 IPs off destination.ip, ${fmt(x.outsideValidity)} outside validity; ${fmt(x.retro)} pairs for a retrohunt (${fmt(x.retroIndicators)} indicators)`,
   ]);
-  await maintainTelemetryTables(bench.services);
+  await eventPipeline(bench.services).maintain();
 
   const cpuProfileDir = process.env.BENCH_CPU_PROF;
   const service = await spawnService(bench.databaseUrl, {

@@ -15,7 +15,7 @@ import { v7 as uuidv7 } from 'uuid';
 import WebSocket from 'ws';
 import { parseObservable } from '../src/modules/indicators/observable.ts';
 import { notify } from '../src/modules/notifications/service.ts';
-import { maintainTelemetryTables } from '../src/modules/telemetry/service.ts';
+import { eventPipeline } from '../src/event-pipeline.ts';
 import {
   benchTenant,
   copyRows,
@@ -379,7 +379,7 @@ try {
   setup.push(['indicators inserted (COPY)', `${fmt(INDICATORS)} in ${seconds(performance.now() - started)}`]);
 
   started = performance.now();
-  await maintainTelemetryTables(bench.services);
+  await eventPipeline(bench.services).maintain();
   const values = sightedValues(data);
   const benchRows = { rows: 0 };
   const noiseRows = { rows: 0 };

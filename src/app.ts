@@ -5,6 +5,7 @@ import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { Env } from './config/env.ts';
 import { createDatabaseClients } from './db/prisma.ts';
 import { serverSecret } from './db/server-secret.ts';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { createQueues } from './jobs/queues.ts';
 import { AccessCache } from './modules/communities/access-cache.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -13,6 +14,9 @@ import { createPostgresPubSub } from './pubsub.ts';
 import type { Services } from './services.ts';
 
 /** `logDestination`: where log lines go instead of stdout (tests read them). */
+/** Job queues of services being closed (see closeServices). */
+const stoppingJobQueues = new WeakSet<PgBoss>();
+
 export async function createServices(
   env: Env,
   databaseUrl: string,
@@ -28,7 +32,12 @@ export async function createServices(
     superviseIntervalSeconds: env.JOB_SUPERVISE_SECONDS,
     monitorIntervalSeconds: env.JOB_SUPERVISE_SECONDS,
   });
-  boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+  boss.on('error', (error) => {
+    // While stopping, a connection cut because the database is going away too (Ctrl+C
+    // reaches the whole terminal, a host shutting down stops both) is the expected end.
+    if (stoppingJobQueues.has(boss) && isDatabaseUnavailable(error)) return;
+    logger.error({ err: error }, 'job queue error');
+  });
   await boss.start();
   await createQueues(boss);
   const pubsub = await createPostgresPubSub(databaseUrl, (error) =>
@@ -55,6 +64,7 @@ export async function createServices(
 }
 
 export async function closeServices(services: Services, graceMs: number): Promise<void> {
+  stoppingJobQueues.add(services.boss);
   // Running jobs get the grace period to finish their batch; the rest resume elsewhere.
   await services.boss.stop({ graceful: true, timeout: graceMs, close: true });
   await services.subscriptionLeases.close();

@@ -1,9 +1,15 @@
 // The plain HTTP endpoints beside GraphQL (/api/...): one way to route, authenticate and
 // answer errors, so they behave like the GraphQL endpoint (same key, same community
-// selection, same 401/400 answers, CORS from Yoga's plugin).
+// selection, same 401/400/429 answers, CORS from Yoga's plugin).
 import type { Plugin } from 'graphql-yoga';
 import { databaseUnavailableError, isDatabaseUnavailable } from './db/unavailable.ts';
-import { createContext, type Context } from './graphql/context.ts';
+import {
+  authenticate,
+  headerCredentials,
+  RequestRefusedError,
+  type Caller,
+} from './modules/communities/authenticate.ts';
+import { noteViewer } from './observability/request-log.ts';
 import type { Services } from './services.ts';
 
 type FetchAPI = { Response: typeof Response };
@@ -23,19 +29,28 @@ export interface EndpointRequest {
   url: URL;
   /** The path's captured groups. */
   params: string[];
-  ctx: Context;
+  /** Who is asking and what they may see, as GraphQL would have it. */
+  caller: Caller;
   fetchAPI: FetchAPI;
 }
 
 /** The answer to a thrown error: its own status (401, 400, 429, 503), else a masked 500. */
 export function failureResponse(services: Services, fetchAPI: FetchAPI, url: URL, error: unknown): Response {
+  // The same shape as GraphQL's own errors: the message and the stable code.
+  if (error instanceof RequestRefusedError) {
+    return jsonResponse(
+      fetchAPI,
+      error.status,
+      { errors: [{ message: error.message, extensions: { code: error.code } }] },
+      error.headers,
+    );
+  }
   const thrown = isDatabaseUnavailable(error) ? databaseUnavailableError() : error;
   const extensions = (
     thrown as { extensions?: { code?: string; http?: { status?: number; headers?: Record<string, string> } } }
   ).extensions;
   const http = extensions?.http;
   if (http?.status) {
-    // The same shape as GraphQL's own errors: the message and the stable code.
     const error = {
       message: (thrown as Error).message,
       ...(extensions?.code && { extensions: { code: extensions.code } }),
@@ -59,8 +74,10 @@ export function endpoint(
       if (!match) return;
       if (request.method !== method) return endResponse(errorResponse(fetchAPI, 405, `Use ${method}`));
       try {
-        const ctx = await createContext(services, { request, params: {} } as never);
-        endResponse(await handle({ request, url, params: match.slice(1), ctx, fetchAPI }));
+        const caller = await authenticate(services, headerCredentials(request.headers), {
+          onIdentified: (viewer) => noteViewer(request, viewer.userId),
+        });
+        endResponse(await handle({ request, url, params: match.slice(1), caller, fetchAPI }));
       } catch (error) {
         endResponse(failureResponse(services, fetchAPI, url, error));
       }

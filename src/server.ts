@@ -6,11 +6,15 @@ import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AmbiguousConnectionParamError, connectionParam } from './graphql/context.ts';
 import { AppError, SubscriptionLimitError } from './errors.ts';
 import { graphQLErrorOf } from './graphql/mask-error.ts';
 import { trustedQueryOf } from './graphql/trusted-documents.ts';
-import { apiKeyFromAuthorization, authenticate } from './modules/communities/service.ts';
+import {
+  BadCredentialsError,
+  connectionParam,
+  identify,
+  UnauthenticatedError,
+} from './modules/communities/authenticate.ts';
 import type { Services } from './services.ts';
 import { createYogaApp, type Yoga } from './yoga.ts';
 
@@ -69,19 +73,16 @@ export async function startHttpServer(
       // A missing or wrong key closes the socket with 4403 before any operation; a key given
       // under two casings with different values with 4400.
       onConnect: async (ctx: SocketContext) => {
-        let authorization: string | null;
         try {
-          authorization = connectionParam(ctx.connectionParams ?? {}, 'authorization');
+          const viewer = await identify(services, connectionParam(ctx.connectionParams ?? {}, 'authorization'));
+          keyOfSocket.set(ctx.extra.socket, viewer.apiKeyId);
+          return true;
         } catch (error) {
-          if (!(error instanceof AmbiguousConnectionParamError)) throw error;
+          if (error instanceof UnauthenticatedError) return false;
+          if (!(error instanceof BadCredentialsError)) throw error;
           ctx.extra.socket.close(CloseCode.BadRequest, 'authorization given twice with different values');
           return false;
         }
-        const key = apiKeyFromAuthorization(authorization);
-        const viewer = key ? await authenticate(services.prisma, key) : null;
-        if (!viewer) return false;
-        keyOfSocket.set(ctx.extra.socket, viewer.apiKeyId);
-        return true;
       },
       onClose: (ctx: SocketContext) => {
         keyOfSocket.delete(ctx.extra.socket);

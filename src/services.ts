@@ -7,7 +7,7 @@ import type { Env } from './config/env.ts';
 import type { Db } from './db/prisma.ts';
 import type { Access } from './modules/communities/access.ts';
 import type { AccessCache } from './modules/communities/access-cache.ts';
-import type { Viewer } from './modules/communities/service.ts';
+import type { Viewer } from './modules/communities/store.ts';
 import type { SubscriptionLeases } from './modules/subscriptions/service.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AppPubSub } from './pubsub.ts';

@@ -12,10 +12,11 @@ import { useRequestGuard } from './graphql/request-guard.ts';
 import { signCursorsOf, useSignedCursors } from './graphql/signed-cursors.ts';
 import { schema } from './graphql/schema.ts';
 import { useTrustedDocuments } from './graphql/trusted-documents.ts';
-import { useMetrics } from './observability/metrics.ts';
+import { useMetrics } from './graphql/metrics-plugin.ts';
 import { useRequestLog } from './observability/request-log.ts';
-import { useRejectedRowsCsv } from './modules/imports/rejected-rows-csv.ts';
-import { useEventIngest } from './modules/telemetry/events-endpoint.ts';
+import { useRejectedRowsCsv } from './modules/imports/rejected-rows-endpoint.ts';
+import { eventPipeline } from './event-pipeline.ts';
+import { useEventIngest } from './modules/events/endpoint.ts';
 import { useHeatmapSvg } from './modules/telemetry/heatmap-endpoint.ts';
 import type { Services } from './services.ts';
 
@@ -55,7 +56,7 @@ export function createYogaApp(services: Services): Yoga {
       useSignedCursors(),
       useTrustedDocuments(env),
       useRejectedRowsCsv(services),
-      useEventIngest(services),
+      useEventIngest(services, eventPipeline(services)),
       useHeatmapSvg(services),
       useReadinessCheck({
         endpoint: '/ready',

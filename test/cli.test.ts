@@ -40,7 +40,7 @@ interface CliResult {
 }
 
 function cli(args: string[], url = databaseUrl): CliResult {
-  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATABASE_URL: url },
     encoding: 'utf8',

@@ -19,67 +19,27 @@
 import { isDeepStrictEqual } from 'node:util';
 import { domainToUnicode } from 'node:url';
 import { describe, expect, it, onTestFailed } from 'vitest';
-import { graphql } from './generated/gql.ts';
-import type { OracleAlertsQuery } from './generated/graphql.ts';
 import {
+  allAlerts,
   allIndicators,
+  type AlertNode,
   type Client,
   createCollection,
   createRule,
   createTenant,
-  expectMember,
   importText,
   type IndicatorNode,
   type ImportProperties,
+  revokeIndicator,
   sendEvents,
   startTestApp,
   updateRule,
-  waitFor,
+  waitForRetrohunts,
 } from './kit.ts';
-import { RevokeIndicator } from './operations.ts';
 
 const app = await startTestApp();
 
 const SEED = Number(process.env.ORACLE_SEED) || Date.now() % 2_147_483_647;
-
-const OracleRetrohunts = graphql(`
-  query OracleRetrohunts($id: ID!) {
-    node(id: $id) {
-      ... on DetectionRule {
-        retrohunts(first: 50) {
-          totalCount
-          edges {
-            node {
-              id
-              trigger
-              status
-              rangeEnd
-              scannedUntil
-              matches
-              alertsCreated
-            }
-          }
-        }
-      }
-    }
-  }
-`);
-
-const OracleAlerts = graphql(`
-  query OracleAlerts($ruleId: ID!, $after: String) {
-    alerts(first: 100, after: $after, ruleId: $ruleId) {
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          ...DetectionAlertFields
-        }
-      }
-    }
-  }
-`);
 
 // ---------------------------------------------------------------------------------------
 // Seeded randomness
@@ -626,32 +586,9 @@ async function setEnabled(client: Client, id: string, enabled: boolean) {
   expect((await updateRule(client, id, { enabled })).enabled).toBe(enabled);
 }
 
-/** The newest retrohunt once the rule has `count` of them and all have ended. */
-async function lastRetrohunt(client: Client, ruleId: string, count: number) {
-  return waitFor(
-    async () => {
-      const { node } = await client.gql(OracleRetrohunts, { id: ruleId });
-      const hunts = node && 'retrohunts' in node ? node.retrohunts.edges.map((e) => e.node) : [];
-      return hunts.length >= count && hunts.every((h) => h.status === 'SUCCEEDED' || h.status === 'FAILED')
-        ? hunts[0]
-        : null;
-    },
-    { what: `retrohunt ${count} of rule ${ruleId}`, timeoutMs: 120_000 },
-  );
-}
-
-type AlertNode = OracleAlertsQuery['alerts']['edges'][number]['node'];
-
-async function alertsOf(client: Client, ruleId: string): Promise<AlertNode[]> {
-  const nodes: AlertNode[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { alerts }: OracleAlertsQuery = await client.gql(OracleAlerts, { ruleId, after });
-    nodes.push(...alerts.edges.map((e) => e.node));
-    if (!alerts.pageInfo.hasNextPage) return nodes;
-    after = alerts.pageInfo.endCursor ?? null;
-  }
-}
+/** The newest retrohunt once the rule has `hunts` of them and all have ended. */
+const lastRetrohunt = (client: Client, ruleId: string, hunts: number) =>
+  waitForRetrohunts(client, ruleId, { hunts, timeoutMs: 120_000 });
 
 /** Differences between the service's alerts of `rules` and the oracle's, one line each. */
 async function differences(client: Client, oracle: Oracle, rules: Rule[], names: Map<string, string>) {
@@ -662,7 +599,7 @@ async function differences(client: Client, oracle: Oracle, rules: Rule[], names:
   };
   for (const rule of rules) {
     const actual = new Map<string, AlertNode>();
-    for (const alert of await alertsOf(client, rule.id)) {
+    for (const alert of await allAlerts(client, { ruleId: rule.id })) {
       const key = `${rule.id}|${alert.indicator!.id}|${alert.community.id}`;
       if (actual.has(key)) diff.push(`two alerts for ${describe(key)}`);
       actual.set(key, alert);
@@ -772,8 +709,7 @@ describe('detection oracle', () => {
     for (const collectionId of [shared, own, late]) {
       for (const indicator of await allIndicators(client, collectionId)) {
         if (!rng.chance(0.08)) continue;
-        const result = await client.gql(RevokeIndicator, { input: { id: indicator.id } });
-        expectMember(result.revokeIndicator, 'RevokeIndicatorSuccess');
+        await revokeIndicator(client, indicator.id);
       }
     }
     const read = async (collectionId: string) =>
@@ -838,13 +774,15 @@ describe('detection oracle', () => {
     expect(hunt.scannedUntil).toBe(hunt.rangeEnd);
 
     // Phase C: off and on again. The late rule's second retrohunt finds nothing new.
-    const before = await alertsOf(client, rules.late.id);
+    const before = await allAlerts(client, { ruleId: rules.late.id });
     await setEnabled(client, rules.late.id, false);
     await setEnabled(client, rules.late.id, true);
     hunt = await lastRetrohunt(client, rules.late.id, 2);
     expect(hunt, `seed ${SEED}`).toMatchObject({ trigger: 'RULE_ENABLED', matches: 0, alertsCreated: 0 });
     expectNoDifferences(await differences(client, oracle, [rules.late], names), 'after re-enabling the late rule');
-    expect(await alertsOf(client, rules.late.id), `seed ${SEED}: not even updatedAt changes`).toEqual(before);
+    expect(await allAlerts(client, { ruleId: rules.late.id }), `seed ${SEED}: not even updatedAt changes`).toEqual(
+      before,
+    );
 
     // The shared rule is off while more events come (the other two see them live); on again,
     // its retrohunt counts those and the ones its indicators' margins reach, none twice.

@@ -5,10 +5,11 @@
 // needs one over waits (waitFor) until every retrohunt of the rule has ended, and sends
 // the events it means for live detection only after that, so no scan can pick them up.
 import { describe, expect, it } from 'vitest';
-import { graphql } from './generated/gql.ts';
-import type { AlertStatus, AlertsQuery, DetectionAlertFieldsFragment } from './generated/graphql.ts';
+import type { AlertsQuery } from './generated/graphql.ts';
 import {
   ABC,
+  type AlertFilter,
+  allAlerts,
   type Client,
   createCollection,
   createRule,
@@ -20,169 +21,34 @@ import {
   indicatorByValue,
   newCollection,
   requestImport,
+  ruleState,
+  sendAccepted,
   sendEvents,
   startTestApp,
-  type Tenant,
   unique,
+  updateAlertStatus,
   updateRule,
   waitFor,
   waitForImport,
+  waitForRetrohunts,
+  watchedCollection,
 } from './kit.ts';
-import { CreateDetectionRule, RevokeIndicator, UpdateDetectionRule } from './operations.ts';
+import {
+  Alerts,
+  CollectionDetectionRules,
+  CreateCollection,
+  CreateDetectionRule,
+  RetrohuntNode,
+  RevokeIndicator,
+  UpdateDetectionRule,
+} from './documents.ts';
 
 const app = await startTestApp();
 const { prisma } = app.services;
 
-const RuleNode = graphql(`
-  query DetectionRuleNode($id: ID!) {
-    node(id: $id) {
-      ... on DetectionRule {
-        ...DetectionRuleFields
-        retrohunts(first: 50) {
-          totalCount
-          edges {
-            node {
-              ...DetectionRetrohuntFields
-            }
-          }
-        }
-      }
-    }
-  }
-`);
-
-const RetrohuntNode = graphql(`
-  query DetectionRetrohuntNode($id: ID!) {
-    node(id: $id) {
-      __typename
-      ... on Retrohunt {
-        ...DetectionRetrohuntFields
-        rule {
-          id
-        }
-      }
-    }
-  }
-`);
-
-const CollectionRules = graphql(`
-  query DetectionCollectionRules($id: ID!) {
-    node(id: $id) {
-      ... on Collection {
-        detectionRules {
-          ...DetectionRuleFields
-        }
-      }
-    }
-  }
-`);
-
-const Alerts = graphql(`
-  query Alerts($first: Int, $after: String, $collectionId: ID, $ruleId: ID, $status: AlertStatus, $retrohunt: Boolean) {
-    alerts(
-      first: $first
-      after: $after
-      collectionId: $collectionId
-      ruleId: $ruleId
-      status: $status
-      retrohunt: $retrohunt
-    ) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        cursor
-        node {
-          ...DetectionAlertFields
-        }
-      }
-    }
-  }
-`);
-
-const UpdateAlertStatus = graphql(`
-  mutation DetectionUpdateAlertStatus($input: UpdateAlertStatusInput!) {
-    updateAlertStatus(input: $input) {
-      __typename
-      ... on UpdateAlertStatusSuccess {
-        alert {
-          ...DetectionAlertFields
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-// ---------------------------------------------------------------------------------------
-// Helpers
-
-type AlertFilter = { collectionId?: string; ruleId?: string; status?: AlertStatus; retrohunt?: boolean };
-
-async function ruleState(client: Client, id: string) {
-  const { node } = await client.gql(RuleNode, { id });
-  if (!node || !('retrohunts' in node)) return expect.fail(`rule ${id} is not visible`);
-  return node;
-}
-
-const ENDED = ['SUCCEEDED', 'FAILED'];
-
-/**
- * Waits until the rule has at least `hunts` retrohunts and all of them have ended;
- * answers the newest. (An import queues its retrohunt just after it reads SUCCEEDED.)
- */
-async function settled(client: Client, ruleId: string, hunts = 1) {
-  const rule = await waitFor(
-    async () => {
-      const state = await ruleState(client, ruleId);
-      const all = state.retrohunts.edges.map((e) => e.node);
-      return all.length >= hunts && all.every((h) => ENDED.includes(h.status)) ? state : null;
-    },
-    { what: `${hunts} retrohunt(s) of rule ${ruleId} to end` },
-  );
-  return rule.latestRetrohunt!;
-}
-
-/** Every alert the client sees with this filter, newest first, page by page. */
-async function alertList(client: Client, filter: AlertFilter = {}): Promise<DetectionAlertFieldsFragment[]> {
-  const nodes: DetectionAlertFieldsFragment[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { alerts }: AlertsQuery = await client.gql(Alerts, { first: 100, after, ...filter });
-    nodes.push(...alerts.edges.map((e) => e.node));
-    if (!alerts.pageInfo.hasNextPage) return nodes;
-    after = alerts.pageInfo.endCursor ?? null;
-  }
-}
-
-/** Events that must all be accepted. */
-async function send(client: Client, events: object[]) {
-  const answer = await sendEvents(client, events);
-  expect(answer, JSON.stringify(answer.errors)).toMatchObject({ status: 200, accepted: events.length, rejected: 0 });
-}
-
-async function setStatus(client: Client, id: string, status: AlertStatus) {
-  return (await client.gql(UpdateAlertStatus, { input: { id, status } })).updateAlertStatus;
-}
-
 /** An ISO time `ms` milliseconds from `base`. */
 const shift = (base: string | number, ms: number) => new Date(new Date(base).getTime() + ms).toISOString();
 const DAY = 86_400_000;
-
-/** A collection of the tenant's with `text` imported (from `validFrom`) and an enabled rule whose retrohunt is over. */
-async function watchedCollection(
-  tenant: Pick<Tenant, 'client' | 'communityId'>,
-  text: string,
-  properties: Parameters<typeof importText>[3] = { validFrom: daysAgo(10) },
-) {
-  const collectionId = await newCollection(tenant);
-  expect(await importText(tenant.client, collectionId, text, properties)).toMatchObject({ status: 'SUCCEEDED' });
-  const rule = await createRule(tenant.client, collectionId);
-  await settled(tenant.client, rule.id);
-  return { collectionId, ruleId: rule.id };
-}
 
 // ---------------------------------------------------------------------------------------
 
@@ -233,7 +99,7 @@ describe('rules', () => {
       createDetectionRule: true,
     });
     expect(collection.createDetectionRule).toBe(true);
-    const first = await tenant.client.gql(CollectionRules, { id: collection.id });
+    const first = await tenant.client.gql(CollectionDetectionRules, { id: collection.id });
     const [made] = first.node && 'detectionRules' in first.node ? first.node.detectionRules : [];
     expect(made).toMatchObject({ name, enabled: true, collection: { id: collection.id } });
 
@@ -248,14 +114,14 @@ describe('rules', () => {
     });
     expectMember(again.createDetectionRule, 'ConflictError');
 
-    const listed = await tenant.client.gql(CollectionRules, { id: collection.id });
+    const listed = await tenant.client.gql(CollectionDetectionRules, { id: collection.id });
     expect(listed.node && 'detectionRules' in listed.node && listed.node.detectionRules.map((r) => r.id)).toEqual([
       made.id,
       later.id,
     ]);
     // The first rule looked back for the imported indicator, the second when it was made.
-    expect((await settled(tenant.client, made.id)).trigger).toBe('INDICATORS_ADDED');
-    await settled(tenant.client, later.id);
+    expect((await waitForRetrohunts(tenant.client, made.id)).trigger).toBe('INDICATORS_ADDED');
+    await waitForRetrohunts(tenant.client, later.id);
 
     // The excerpt is the first matching event as it was sent: nested, dotted, arrays, other fields.
     const event = {
@@ -266,8 +132,8 @@ describe('rules', () => {
       'destination.ip': ['203.0.113.10'],
       labels: { nested: { deep: [1, 2.5, true, null, { x: 'y' }] } },
     };
-    await send(tenant.client, [event]);
-    const alerts = await alertList(tenant.client, { collectionId: collection.id });
+    await sendAccepted(tenant.client, [event]);
+    const alerts = await allAlerts(tenant.client, { collectionId: collection.id });
     expect(alerts.map((a) => a.rule!.id).sort()).toEqual([made.id, later.id].sort());
     for (const alert of alerts) {
       expect(alert).toMatchObject({ field: 'destination.ip', value: '203.0.113.10', count: 1, retrohunt: false });
@@ -283,30 +149,34 @@ describe('rules', () => {
     expect(rule).toMatchObject({ enabled: false, latestRetrohunt: null });
     const event = (days: number, hour: number) => ({ '@timestamp': daysAgo(days, hour), 'source.ip': '198.51.100.30' });
 
-    await send(tenant.client, [event(3, 1)]);
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toEqual([]);
+    await sendAccepted(tenant.client, [event(3, 1)]);
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toEqual([]);
 
     const enabled = await updateRule(tenant.client, rule.id, { enabled: true });
     expect(enabled).toMatchObject({ enabled: true, latestRetrohunt: { trigger: 'RULE_ENABLED' } });
-    expect(await settled(tenant.client, rule.id)).toMatchObject({ status: 'SUCCEEDED', matches: 1, alertsCreated: 1 });
-    const [found] = await alertList(tenant.client, { ruleId: rule.id });
+    expect(await waitForRetrohunts(tenant.client, rule.id)).toMatchObject({
+      status: 'SUCCEEDED',
+      matches: 1,
+      alertsCreated: 1,
+    });
+    const [found] = await allAlerts(tenant.client, { ruleId: rule.id });
     expect(found).toMatchObject({ retrohunt: true, count: 1, firstSeen: daysAgo(3, 1) });
 
     // Live again, then off: events while it is off count for nothing...
-    await send(tenant.client, [event(2, 1)]);
+    await sendAccepted(tenant.client, [event(2, 1)]);
     expect(await updateRule(tenant.client, rule.id, { enabled: false })).toMatchObject({ enabled: false });
-    await send(tenant.client, [event(1, 1), event(1, 2)]);
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toMatchObject([{ id: found.id, count: 2 }]);
+    await sendAccepted(tenant.client, [event(1, 1), event(1, 2)]);
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toMatchObject([{ id: found.id, count: 2 }]);
 
     // ...until it is on again: the new retrohunt finds those two, not the two already counted.
     await updateRule(tenant.client, rule.id, { enabled: true });
-    expect(await settled(tenant.client, rule.id, 2)).toMatchObject({
+    expect(await waitForRetrohunts(tenant.client, rule.id, { hunts: 2 })).toMatchObject({
       trigger: 'RULE_ENABLED',
       status: 'SUCCEEDED',
       matches: 2,
       alertsCreated: 0,
     });
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toMatchObject([
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toMatchObject([
       { id: found.id, count: 4, firstSeen: daysAgo(3, 1), lastSeen: daysAgo(1, 2), status: 'OPEN' },
     ]);
     // Updating an enabled rule (a rename, enabling again) starts no retrohunt.
@@ -328,7 +198,7 @@ describe('rules', () => {
       (await viewer.gql(UpdateDetectionRule, { input: { id: rule.id, enabled: false } })).updateDetectionRule,
     ).toMatchObject(forbidden);
     // A viewer reads the rules.
-    const seen = await viewer.gql(CollectionRules, { id: collectionId });
+    const seen = await viewer.gql(CollectionDetectionRules, { id: collectionId });
     expect(seen.node).toMatchObject({ detectionRules: [{ id: rule.id, enabled: true }] });
 
     // A role that may manage collections but not detection cannot ask for a rule with a new collection.
@@ -339,17 +209,9 @@ describe('rules', () => {
     await prisma.membership.create({
       data: { userId: curatorUser.userId, communityId: tenant.communityRawId, roleId: curator.id },
     });
-    const withRule = await curatorUser.gql(
-      graphql(`
-        mutation DetectionCreateCollection($input: CreateCollectionInput!) {
-          createCollection(input: $input) {
-            __typename
-            ...MutationError
-          }
-        }
-      `),
-      { input: { communityId: tenant.communityId, name: unique('no rule'), createDetectionRule: true } },
-    );
+    const withRule = await curatorUser.gql(CreateCollection, {
+      input: { communityId: tenant.communityId, name: unique('no rule'), createDetectionRule: true },
+    });
     expect(withRule.createCollection).toMatchObject(forbidden);
     expect(await prisma.collection.count({ where: { communityId: tenant.communityRawId } })).toBe(1);
     expect(await prisma.detectionRule.count({ where: { collection: { communityId: tenant.communityRawId } } })).toBe(1);
@@ -374,7 +236,7 @@ describe('rules', () => {
         (await below.gql(UpdateDetectionRule, { input: { id: msspRule.id, enabled: false } })).updateDetectionRule,
       ).toMatchObject({ __typename: 'ForbiddenError' });
       // It reads the shared collection's rule.
-      expect((await below.gql(CollectionRules, { id: shared.id })).node).toMatchObject({
+      expect((await below.gql(CollectionDetectionRules, { id: shared.id })).node).toMatchObject({
         detectionRules: [{ id: msspRule.id, enabled: true }],
       });
     }
@@ -406,21 +268,21 @@ describe('matching', () => {
       { killChainName: 'mitre-attack', phaseName: 'command-and-control' },
     ]);
     const rule = await createRule(tenant.client, collectionId);
-    await settled(tenant.client, rule.id);
+    await waitForRetrohunts(tenant.client, rule.id);
 
     const ips = [...Object.keys(c2), '198.51.100.42', '198.51.100.43'];
     const others = ['source.ip', 'client.ip', 'server.ip', 'host.ip'];
     let minute = 0;
     const events = (fields: string[]) =>
       ips.flatMap((ip) => fields.map((field) => ({ '@timestamp': shift(daysAgo(1), 60_000 * minute++), [field]: ip })));
-    await send(tenant.client, events(others));
+    await sendAccepted(tenant.client, events(others));
     const byValue = async () =>
-      Object.fromEntries((await alertList(tenant.client, { ruleId: rule.id })).map((a) => [a.value, a]));
+      Object.fromEntries((await allAlerts(tenant.client, { ruleId: rule.id })).map((a) => [a.value, a]));
     const afterOthers = await byValue();
     expect(Object.keys(afterOthers).sort()).toEqual(['198.51.100.42', '198.51.100.43']);
     for (const alert of Object.values(afterOthers)) expect(alert.count).toBe(others.length);
 
-    await send(tenant.client, events(['destination.ip']));
+    await sendAccepted(tenant.client, events(['destination.ip']));
     const all = await byValue();
     expect(Object.keys(all).sort()).toEqual([...ips].sort());
     for (const ip of Object.keys(c2)) {
@@ -433,17 +295,19 @@ describe('matching', () => {
     const tenant = await createTenant(app);
     const validFrom = shift(daysAgo(4), 123);
     const validUntil = shift(validFrom, DAY + 7);
-    const { ruleId } = await watchedCollection(tenant, '198.51.100.50\nwindow.example', { validFrom, validUntil });
+    const { ruleId } = await watchedCollection(tenant, ['198.51.100.50', 'window.example'], {
+      properties: { validFrom, validUntil },
+    });
     const at = (time: string, i: number) => [
       { '@timestamp': time, 'source.ip': '198.51.100.50' },
       { '@timestamp': time, dns: { question: { name: 'WINDOW.example.' } }, n: i },
     ];
     const times = [shift(validUntil, 0), shift(validFrom, -1), shift(validUntil, -1), shift(validFrom, 0)];
-    await send(
+    await sendAccepted(
       tenant.client,
       times.flatMap((time, i) => at(time, i)),
     );
-    const alerts = await alertList(tenant.client, { ruleId });
+    const alerts = await allAlerts(tenant.client, { ruleId });
     expect(alerts).toHaveLength(2);
     for (const alert of alerts) {
       expect(alert, alert.value).toMatchObject({ count: 2, firstSeen: validFrom, lastSeen: shift(validUntil, -1) });
@@ -462,15 +326,19 @@ describe('matching', () => {
       shift(validUntil, margin - 1),
       shift(validUntil, margin),
     ];
-    await send(
+    await sendAccepted(
       tenant.client,
       times.map((time) => ({ '@timestamp': time, url: { full: 'hxxp://margin[.]example/x?y=1' } })),
     );
     const collectionId = await newCollection(tenant);
     await importText(tenant.client, collectionId, 'http://margin.example/x?y=1', { validFrom, validUntil });
     const rule = await createRule(tenant.client, collectionId);
-    expect(await settled(tenant.client, rule.id)).toMatchObject({ status: 'SUCCEEDED', matches: 2, alertsCreated: 1 });
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toMatchObject([
+    expect(await waitForRetrohunts(tenant.client, rule.id)).toMatchObject({
+      status: 'SUCCEEDED',
+      matches: 2,
+      alertsCreated: 1,
+    });
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toMatchObject([
       {
         retrohunt: true,
         count: 2,
@@ -484,17 +352,17 @@ describe('matching', () => {
 
   it('a revoked indicator matches no event after revokeIndicator has answered, live or by retrohunt', async () => {
     const tenant = await createTenant(app);
-    const { collectionId, ruleId } = await watchedCollection(tenant, '198.51.100.60\n198.51.100.61');
+    const { collectionId, ruleId } = await watchedCollection(tenant, ['198.51.100.60', '198.51.100.61']);
     const event = (ip: string) => ({ '@timestamp': new Date().toISOString(), 'destination.ip': ip });
-    await send(tenant.client, [event('198.51.100.60')]);
-    expect(await alertList(tenant.client, { ruleId })).toMatchObject([{ value: '198.51.100.60', count: 1 }]);
+    await sendAccepted(tenant.client, [event('198.51.100.60')]);
+    expect(await allAlerts(tenant.client, { ruleId })).toMatchObject([{ value: '198.51.100.60', count: 1 }]);
 
     const { id } = await indicatorByValue(tenant.client, collectionId, '198.51.100.60');
     const revoked = await tenant.client.gql(RevokeIndicator, { input: { id } });
     expect(expectMember(revoked.revokeIndicator, 'RevokeIndicatorSuccess').indicator.revoked).toBe(true);
     // The very next batch: the revoked one is not matched, the other one is (the batch was checked).
-    await send(tenant.client, [event('198.51.100.60'), event('198.51.100.61')]);
-    const after = await alertList(tenant.client, { ruleId });
+    await sendAccepted(tenant.client, [event('198.51.100.60'), event('198.51.100.61')]);
+    const after = await allAlerts(tenant.client, { ruleId });
     expect(Object.fromEntries(after.map((a) => [a.value, a.count]))).toEqual({
       '198.51.100.60': 1,
       '198.51.100.61': 1,
@@ -502,8 +370,11 @@ describe('matching', () => {
     // Nor does a retrohunt over the stored events count it.
     await updateRule(tenant.client, ruleId, { enabled: false });
     await updateRule(tenant.client, ruleId, { enabled: true });
-    expect(await settled(tenant.client, ruleId, 2)).toMatchObject({ status: 'SUCCEEDED', matches: 0 });
-    expect(await alertList(tenant.client, { ruleId })).toEqual(after);
+    expect(await waitForRetrohunts(tenant.client, ruleId, { hunts: 2 })).toMatchObject({
+      status: 'SUCCEEDED',
+      matches: 0,
+    });
+    expect(await allAlerts(tenant.client, { ruleId })).toEqual(after);
   });
 
   it('an import while events flow: the next event matches live, the ones before are found by its retrohunt', async () => {
@@ -513,14 +384,14 @@ describe('matching', () => {
       name: unique('flowing'),
       createDetectionRule: true,
     });
-    const listed = (await tenant.client.gql(CollectionRules, { id: collection.id })).node;
+    const listed = (await tenant.client.gql(CollectionDetectionRules, { id: collection.id })).node;
     const [rule] = listed && 'detectionRules' in listed ? listed.detectionRules : [];
     const domain = `${unique('flow').replace(' ', '-')}.example`;
     let clock = Date.now() - 60_000;
     const sent: string[] = [];
     const sendOne = async () => {
       const time = new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
-      await send(tenant.client, [{ '@timestamp': time, 'url.domain': domain.toUpperCase() }]);
+      await sendAccepted(tenant.client, [{ '@timestamp': time, 'url.domain': domain.toUpperCase() }]);
       sent.push(time);
       return time;
     };
@@ -538,16 +409,16 @@ describe('matching', () => {
     }
     // The import has ended: the next event is matched in its own batch.
     const next = await sendOne();
-    const [live] = await alertList(tenant.client, { ruleId: rule.id });
+    const [live] = await allAlerts(tenant.client, { ruleId: rule.id });
     expect(live).toMatchObject({ value: domain, field: 'url.domain', lastSeen: next });
 
     // The retrohunt for the new indicator finds the events from before; each event counts once.
-    expect(await settled(tenant.client, rule.id)).toMatchObject({
+    expect(await waitForRetrohunts(tenant.client, rule.id)).toMatchObject({
       trigger: 'INDICATORS_ADDED',
       status: 'SUCCEEDED',
       indicatorsSince: expect.any(String),
     });
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toMatchObject([
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toMatchObject([
       { id: live.id, count: sent.length, firstSeen: sent[0], lastSeen: next },
     ]);
   });
@@ -557,13 +428,8 @@ describe('matching', () => {
     const [top, one, two] = [mssp.communityId, ...mssp.childIds];
     const ip = '198.51.100.70';
     const properties = { validFrom: daysAgo(5) };
-    const collect = async (client: Client, communityId: string, availableForSubCommunities: boolean) => {
-      const collection = await createCollection(client, { communityId, name: unique('c'), availableForSubCommunities });
-      await importText(client, collection.id, ip, properties);
-      const rule = await createRule(client, collection.id);
-      await settled(client, rule.id);
-      return { collectionId: collection.id, ruleId: rule.id };
-    };
+    const collect = (client: Client, communityId: string, shared: boolean) =>
+      watchedCollection({ client, communityId }, [ip], { properties, shared });
     const clientOne = await createUser(app, [{ communityId: mssp.childRawIds[0], role: 'admin' }]);
     const clientTwo = await createUser(app, [{ communityId: mssp.childRawIds[1], role: 'viewer' }]);
     const shared = await collect(mssp.client, top, true);
@@ -573,10 +439,10 @@ describe('matching', () => {
     // Client two's events come from a sensor of client two only (it knows nothing of the MSSP).
     const sensorTwo = await createUser(app, [{ communityId: mssp.childRawIds[1], role: 'sensor' }]);
     for (const sender of [mssp.client.withCommunities(top), mssp.client.withCommunities(one), sensorTwo]) {
-      await send(sender, [{ '@timestamp': daysAgo(1), 'client.ip': ip }]);
+      await sendAccepted(sender, [{ '@timestamp': daysAgo(1), 'client.ip': ip }]);
     }
     const seen = async (client: Client) =>
-      (await alertList(client))
+      (await allAlerts(client))
         .map((a) => `${a.rule!.id} ${a.community.id}`)
         .sort()
         .join('\n');
@@ -592,19 +458,19 @@ describe('matching', () => {
     );
     expect(await seen(clientOne)).toBe([alert(shared, one), alert(own, one)].sort().join('\n'));
     expect(await seen(clientTwo)).toBe(alert(shared, two));
-    for (const a of await alertList(clientTwo)) expect(a).toMatchObject({ count: 1, value: ip, field: 'client.ip' });
+    for (const a of await allAlerts(clientTwo)) expect(a).toMatchObject({ count: 1, value: ip, field: 'client.ip' });
   });
 
   it('repeats count on one open alert; acknowledged keeps counting; after closing, a new alert', async () => {
     const tenant = await createTenant(app);
-    const { ruleId } = await watchedCollection(tenant, '198.51.100.80');
+    const { ruleId } = await watchedCollection(tenant, ['198.51.100.80']);
     const event = (time: string, field: string) => ({ '@timestamp': time, [field]: '198.51.100.80', field });
     // The first event received is not the earliest.
     const first = event(daysAgo(2), 'source.ip');
-    await send(tenant.client, [first]);
-    await send(tenant.client, [event(daysAgo(4), 'destination.ip'), event(daysAgo(3), 'server.ip')]);
-    await send(tenant.client, [event(daysAgo(1), 'host.ip')]);
-    const [alert, ...more] = await alertList(tenant.client, { ruleId });
+    await sendAccepted(tenant.client, [first]);
+    await sendAccepted(tenant.client, [event(daysAgo(4), 'destination.ip'), event(daysAgo(3), 'server.ip')]);
+    await sendAccepted(tenant.client, [event(daysAgo(1), 'host.ip')]);
+    const [alert, ...more] = await allAlerts(tenant.client, { ruleId });
     expect(more).toEqual([]);
     expect(alert).toMatchObject({
       count: 4,
@@ -619,25 +485,25 @@ describe('matching', () => {
 
     // Triage needs MANAGE_DETECTION_RULES; a viewer sees the alert but cannot change it.
     const viewer = await createUser(app, [{ communityId: tenant.communityRawId, role: 'viewer' }]);
-    expect((await alertList(viewer)).map((a) => a.id)).toEqual([alert.id]);
-    expect(await setStatus(viewer, alert.id, 'CLOSED')).toMatchObject({
+    expect((await allAlerts(viewer)).map((a) => a.id)).toEqual([alert.id]);
+    expect(await updateAlertStatus(viewer, alert.id, 'CLOSED')).toMatchObject({
       __typename: 'ForbiddenError',
       missingPermission: 'MANAGE_DETECTION_RULES',
     });
 
-    expect(await setStatus(tenant.client, alert.id, 'ACKNOWLEDGED')).toMatchObject({
+    expect(await updateAlertStatus(tenant.client, alert.id, 'ACKNOWLEDGED')).toMatchObject({
       __typename: 'UpdateAlertStatusSuccess',
       alert: { id: alert.id, status: 'ACKNOWLEDGED' },
     });
-    await send(tenant.client, [event(daysAgo(1, 13), 'client.ip')]);
-    expect(await alertList(tenant.client, { ruleId })).toMatchObject([
+    await sendAccepted(tenant.client, [event(daysAgo(1, 13), 'client.ip')]);
+    expect(await allAlerts(tenant.client, { ruleId })).toMatchObject([
       { id: alert.id, status: 'ACKNOWLEDGED', count: 5, lastSeen: daysAgo(1, 13) },
     ]);
 
-    expect(await setStatus(tenant.client, alert.id, 'CLOSED')).toMatchObject({ alert: { status: 'CLOSED' } });
+    expect(await updateAlertStatus(tenant.client, alert.id, 'CLOSED')).toMatchObject({ alert: { status: 'CLOSED' } });
     const reopened = event(daysAgo(1, 14), 'destination.ip');
-    await send(tenant.client, [reopened]);
-    const [fresh, closed] = await alertList(tenant.client, { ruleId });
+    await sendAccepted(tenant.client, [reopened]);
+    const [fresh, closed] = await allAlerts(tenant.client, { ruleId });
     expect(closed).toMatchObject({ id: alert.id, status: 'CLOSED', count: 5 });
     expect(fresh).toMatchObject({
       status: 'OPEN',
@@ -650,8 +516,8 @@ describe('matching', () => {
     });
     expect(fresh.id).not.toBe(alert.id);
     // A closed alert stays closed.
-    expect(await setStatus(tenant.client, alert.id, 'OPEN')).toMatchObject({ __typename: 'ConflictError' });
-    expect(await setStatus(tenant.client, alert.id, 'CLOSED')).toMatchObject({
+    expect(await updateAlertStatus(tenant.client, alert.id, 'OPEN')).toMatchObject({ __typename: 'ConflictError' });
+    expect(await updateAlertStatus(tenant.client, alert.id, 'CLOSED')).toMatchObject({
       __typename: 'UpdateAlertStatusSuccess',
     });
   });
@@ -659,15 +525,15 @@ describe('matching', () => {
   it('a FILE indicator matches any of its hashes, in file, process, dll and e-mail attachment hash fields', async () => {
     const tenant = await createTenant(app);
     const sha1Only = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3';
-    const { collectionId, ruleId } = await watchedCollection(tenant, `${ABC.sha256},${ABC.md5}\n${sha1Only}`);
+    const { collectionId, ruleId } = await watchedCollection(tenant, [`${ABC.sha256},${ABC.md5}`, sha1Only]);
     expect((await indicatorByValue(tenant.client, collectionId, ABC.sha256)).hashes).toEqual([
       { algorithm: 'MD5', value: ABC.md5 },
       { algorithm: 'SHA256', value: ABC.sha256 },
     ]);
     let hour = 0;
     const at = () => daysAgo(1, hour++);
-    await send(tenant.client, [{ '@timestamp': at(), process: { hash: { md5: ABC.md5.toUpperCase() } } }]);
-    const [abc] = await alertList(tenant.client, { ruleId });
+    await sendAccepted(tenant.client, [{ '@timestamp': at(), process: { hash: { md5: ABC.md5.toUpperCase() } } }]);
+    const [abc] = await allAlerts(tenant.client, { ruleId });
     expect(abc).toMatchObject({
       field: 'process.hash.md5',
       value: ABC.md5,
@@ -675,14 +541,14 @@ describe('matching', () => {
       indicator: { value: ABC.sha256 },
     });
 
-    await send(tenant.client, [
+    await sendAccepted(tenant.client, [
       { '@timestamp': at(), 'dll.hash.sha256': ABC.sha256 },
       { '@timestamp': at(), file: { 'hash.md5': ABC.md5 } },
       // The indicator does not know this file's SHA-1.
       { '@timestamp': at(), 'file.hash.sha1': ABC.sha1 },
       { '@timestamp': at(), email: { attachments: [{ file: { hash: { sha1: sha1Only } } }] } },
     ]);
-    const alerts = Object.fromEntries((await alertList(tenant.client, { ruleId })).map((a) => [a.indicator!.value, a]));
+    const alerts = Object.fromEntries((await allAlerts(tenant.client, { ruleId })).map((a) => [a.indicator!.value, a]));
     expect(alerts[ABC.sha256]).toMatchObject({ id: abc.id, count: 3 });
     expect(alerts[sha1Only]).toMatchObject({ count: 1, field: 'email.attachments.file.hash.sha1', value: sha1Only });
     expect(Object.keys(alerts)).toHaveLength(2);
@@ -698,18 +564,18 @@ describe('alerts', () => {
     await importText(tenant.client, b, '192.0.2.21\n192.0.2.22', { validFrom });
     const event = (ip: string, hour = 0) => ({ '@timestamp': daysAgo(1, hour), 'source.ip': ip });
     // Stored before the rules exist: found by their retrohunts.
-    await send(tenant.client, [event('192.0.2.13')]);
+    await sendAccepted(tenant.client, [event('192.0.2.13')]);
     const [ruleA, ruleB] = [await createRule(tenant.client, a), await createRule(tenant.client, b)];
-    await settled(tenant.client, ruleA.id);
-    await settled(tenant.client, ruleB.id);
+    await waitForRetrohunts(tenant.client, ruleA.id);
+    await waitForRetrohunts(tenant.client, ruleB.id);
     for (const [hour, ip] of ['192.0.2.11', '192.0.2.12', '192.0.2.21', '192.0.2.22'].entries()) {
-      await send(tenant.client, [event(ip, hour + 1)]);
+      await sendAccepted(tenant.client, [event(ip, hour + 1)]);
     }
-    const byValue = Object.fromEntries((await alertList(tenant.client)).map((x) => [x.value, x.id]));
-    await setStatus(tenant.client, byValue['192.0.2.11'], 'ACKNOWLEDGED');
-    await setStatus(tenant.client, byValue['192.0.2.21'], 'CLOSED');
+    const byValue = Object.fromEntries((await allAlerts(tenant.client)).map((x) => [x.value, x.id]));
+    await updateAlertStatus(tenant.client, byValue['192.0.2.11'], 'ACKNOWLEDGED');
+    await updateAlertStatus(tenant.client, byValue['192.0.2.21'], 'CLOSED');
 
-    const values = async (filter: AlertFilter) => (await alertList(tenant.client, filter)).map((x) => x.value).sort();
+    const values = async (filter: AlertFilter) => (await allAlerts(tenant.client, filter)).map((x) => x.value).sort();
     expect(await values({})).toEqual(['192.0.2.11', '192.0.2.12', '192.0.2.13', '192.0.2.21', '192.0.2.22']);
     expect(await values({ collectionId: a })).toEqual(['192.0.2.11', '192.0.2.12', '192.0.2.13']);
     expect(await values({ collectionId: b })).toEqual(['192.0.2.21', '192.0.2.22']);
@@ -738,7 +604,7 @@ describe('alerts', () => {
     const tenant = await createTenant(app);
     const ip = '198.51.100.90';
     const times = [daysAgo(6, 3), daysAgo(4, 3), daysAgo(2, 3)];
-    await send(tenant.client, [
+    await sendAccepted(tenant.client, [
       ...times.map((time) => ({ '@timestamp': time, host: { ip: [ip, '192.0.2.200'] } })),
       { '@timestamp': daysAgo(3), 'host.ip': '192.0.2.201' },
     ]);
@@ -746,7 +612,7 @@ describe('alerts', () => {
     await importText(tenant.client, collectionId, ip, { validFrom: daysAgo(3), validUntil: daysAgo(1) });
     const rule = await createRule(tenant.client, collectionId);
     expect(rule.latestRetrohunt).toMatchObject({ trigger: 'RULE_CREATED', indicatorsSince: null });
-    const hunt = await settled(tenant.client, rule.id);
+    const hunt = await waitForRetrohunts(tenant.client, rule.id);
     expect(hunt).toMatchObject({
       id: rule.latestRetrohunt!.id,
       trigger: 'RULE_CREATED',
@@ -762,7 +628,7 @@ describe('alerts', () => {
     expect(new Date(hunt.rangeEnd!).getTime()).toBeGreaterThan(new Date(times[2]).getTime());
     const { node } = await tenant.client.gql(RetrohuntNode, { id: hunt.id });
     expect(node).toMatchObject({ __typename: 'Retrohunt', ...hunt, rule: { id: rule.id } });
-    expect(await alertList(tenant.client, { ruleId: rule.id })).toMatchObject([
+    expect(await allAlerts(tenant.client, { ruleId: rule.id })).toMatchObject([
       { retrohunt: true, count: 3, firstSeen: times[0], lastSeen: times[2], field: 'host.ip', value: ip },
     ]);
   });

@@ -5,7 +5,7 @@ import {
   type EventObservable,
   type EventParseOptions,
   type ParsedEvent,
-} from '../src/modules/telemetry/ecs.ts';
+} from '../src/modules/events/ecs.ts';
 
 // Hashes of the empty file: well-known, short enough to hard-code.
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';

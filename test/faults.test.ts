@@ -8,9 +8,17 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import WebSocket from 'ws';
 import { startThrowAwayPostgres, type ThrowAwayDatabase } from '../src/db/embedded.ts';
 import { prepareDatabase } from './database.ts';
-import { ImportText } from './operations.ts';
 import { spawnService, type ServiceProcess } from './processes.ts';
-import { createTenant, createTestApp, fromGlobalId, newCollection, unique, waitFor, type Tenant } from './kit.ts';
+import {
+  createTenant,
+  createTestApp,
+  fromGlobalId,
+  newCollection,
+  requestImport,
+  unique,
+  waitFor,
+  type Tenant,
+} from './kit.ts';
 
 // The second CI pass (DATABASE_URL: PostgreSQL 15) would run these on an embedded cluster all
 // the same, since they must stop and start their own database: the first pass has run them.
@@ -65,12 +73,9 @@ function indicatorLines(rows: number, tag: string): string {
   return Array.from({ length: rows }, (_, i) => line(i)).join('\n');
 }
 
-async function startImport(tenant: Tenant, collectionId: string, text: string): Promise<string> {
-  const { data } = await tenant.client.execute(ImportText, { input: { collectionId, text, properties: PROPERTIES } });
-  const result = data?.importIndicatorsFromText;
-  if (result?.__typename !== 'ImportSuccess') return expect.fail(`import refused: ${JSON.stringify(result)}`);
-  return result.importJob.id;
-}
+/** Starts an import (the mutation must accept it); answers the job's id. */
+const startImport = async (tenant: Tenant, collectionId: string, text: string) =>
+  (await requestImport(tenant.client, collectionId, text, PROPERTIES)).id;
 
 const jobRow = (jobId: string) =>
   app.services.prisma.importJob.findUniqueOrThrow({

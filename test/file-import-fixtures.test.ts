@@ -13,13 +13,14 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { IndicatorProperty } from './generated/graphql.ts';
-import { Indicators } from './operations.ts';
 import {
   createTenant,
   expectMember,
   importFileAndWait,
+  indicatorPage,
   newCollection,
   previewFile,
+  rejectedRowsCsv,
   startTestApp,
   type Client,
   type IndicatorNode,
@@ -343,23 +344,9 @@ async function uploadAndPreview(client: Client, collectionId: string, file: stri
 
 /** The one indicator of the collection whose value contains `search`. */
 async function findIndicator(client: Client, collectionId: string, search: string): Promise<IndicatorNode> {
-  const { node } = await client.gql(Indicators, { id: collectionId, search, first: 5 });
-  const found = node && 'indicators' in node ? node.indicators.edges.map((e) => e.node) : [];
+  const found = (await indicatorPage(client, collectionId, { search, first: 5 })).indicators.edges.map((e) => e.node);
   expect(found, `indicators matching ${search}`).toHaveLength(1);
   return found[0];
-}
-
-/** The rejected rows CSV of a job, split into cells (its BOM left out). */
-async function rejectedRowsCsv(client: Client, jobId: string): Promise<string[][]> {
-  const response = await app().yoga.fetch(`http://yoga/api/imports/${encodeURIComponent(jobId)}/errors.csv`, {
-    headers: { authorization: `Bearer ${client.key}` },
-  });
-  expect(response.status).toBe(200);
-  const text = (await response.text()).replace(/^\uFEFF/, '');
-  return text
-    .split('\r\n')
-    .filter((line) => line !== '')
-    .map(splitCsvLine);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -420,8 +407,7 @@ describe.skipIf(!present)('file import of the real IOC files', () => {
     expect(new Set(job.errors.edges.map((e) => e.node.code))).toEqual(
       new Set(rejected.length ? [fixture.rejects!.code] : []),
     );
-    const { node } = await client.gql(Indicators, { id: collectionId, first: 1 });
-    expect(node && 'indicatorCount' in node ? node.indicatorCount : null).toBe(created);
+    expect((await indicatorPage(client, collectionId, { first: 1 })).indicatorCount).toBe(created);
 
     // The rejected rows, to fix and import again: exactly those lines, with their cells.
     if (rejected.length > 0) {

@@ -18,11 +18,10 @@ import {
   indicatorByValue,
   newCollection,
   previewFile,
+  rejectedRowsCsv,
   startTestApp,
-  type Client,
   type IndicatorNode,
 } from './kit.ts';
-import { splitCsvLine } from './csv-line.ts';
 import { sheetOf, workbookOf } from './workbooks.ts';
 
 const app = await startTestApp();
@@ -516,17 +515,6 @@ function sslblWorkbook(): Buffer {
   const book = XLSX.utils.book_new();
   XLSX.utils.book_append_sheet(book, sheet, 'sslblacklist');
   return XLSX.write(book, { type: 'buffer', bookType: 'xlsx', bookSST: true }) as Buffer;
-}
-
-/** The rejected rows CSV of a job, split into cells (its BOM left out). */
-async function rejectedRowsCsv(client: Client, jobId: string): Promise<string[][]> {
-  const response = await client.request(`/api/imports/${encodeURIComponent(jobId)}/errors.csv`);
-  expect(response.status).toBe(200);
-  return (await response.text())
-    .replace(/^\uFEFF/, '')
-    .split('\r\n')
-    .filter((line) => line !== '')
-    .map(splitCsvLine);
 }
 
 describe('file import of files with the quirks of the real IOC files', () => {

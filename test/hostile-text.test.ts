@@ -4,7 +4,6 @@
 // unexpected errors show nothing of the server unless DEBUG_ERRORS=1.
 import { describe, expect, it, vi } from 'vitest';
 import { csvStream } from '../src/csv-writer.ts';
-import { graphql } from './generated/gql.ts';
 import {
   createTenant,
   expectMember,
@@ -15,83 +14,28 @@ import {
   newCollection,
   previewFile,
   startTestApp,
+  updateIndicator,
   unique,
   type Client,
   type TestApp,
 } from './kit.ts';
-import { CreateCollection, ImportFile, ImportText, UpdateCollection } from './operations.ts';
+import {
+  Collections,
+  CreateCollection,
+  ImportFile,
+  ImportText,
+  Indicators,
+  Nodes,
+  PreviewFile,
+  Threats,
+  UpdateCollection,
+  UploadedFileNode,
+} from './documents.ts';
 
 const app = await startTestApp();
 // Unexpected errors as `npm start` shows them (NODE_ENV development), and as DEBUG_ERRORS=1 does.
 const development = await startTestApp({ NODE_ENV: 'development' }, { workers: false });
 const debug = await startTestApp({ NODE_ENV: 'production', DEBUG_ERRORS: '1' }, { workers: false });
-
-const HostileTextUpdateIndicator = graphql(`
-  mutation HostileTextUpdateIndicator($input: UpdateIndicatorInput!) {
-    updateIndicator(input: $input) {
-      __typename
-      ...MutationError
-    }
-  }
-`);
-
-const HostileTextThreats = graphql(`
-  query HostileTextThreats($search: String) {
-    threats(first: 1, search: $search) {
-      totalCount
-    }
-  }
-`);
-
-const HostileTextCollections = graphql(`
-  query HostileTextCollections($search: String) {
-    collections(first: 1, search: $search) {
-      totalCount
-    }
-  }
-`);
-
-const HostileTextIndicators = graphql(`
-  query HostileTextIndicators($id: ID!, $search: String) {
-    node(id: $id) {
-      ... on Collection {
-        indicators(first: 1, search: $search) {
-          totalCount
-        }
-      }
-    }
-  }
-`);
-
-const HostileTextUploadedFile = graphql(`
-  query HostileTextUploadedFile($id: ID!) {
-    node(id: $id) {
-      __typename
-      id
-      ... on UploadedFile {
-        fileName
-        size
-      }
-    }
-  }
-`);
-
-const HostileTextNodes = graphql(`
-  query HostileTextNodes($ids: [ID!]!) {
-    nodes(ids: $ids) {
-      __typename
-      id
-    }
-  }
-`);
-
-const HostileTextPreview = graphql(`
-  mutation HostileTextPreview($input: PreviewIndicatorFileInput!) {
-    previewIndicatorFile(input: $input) {
-      __typename
-    }
-  }
-`);
 
 interface RawAnswer {
   status: number;
@@ -288,10 +232,8 @@ describe('stored text', () => {
     await importText(tenant.client, collectionId, '198.51.100.77', { description: 'kept' });
     const indicator = await indicatorByValue(tenant.client, collectionId, '198.51.100.77');
 
-    const { updateIndicator } = await tenant.client.gql(HostileTextUpdateIndicator, {
-      input: { id: indicator.id, description: `C2${BIDI_OVERRIDE}gpj.exe` },
-    });
-    expect(expectMember(updateIndicator, 'ValidationError')).toMatchObject({ field: 'input.description' });
+    const updated = await updateIndicator(tenant.client, indicator.id, { description: `C2${BIDI_OVERRIDE}gpj.exe` });
+    expect(expectMember(updated, 'ValidationError')).toMatchObject({ field: 'input.description' });
 
     const text = await tenant.client.gql(ImportText, {
       input: { collectionId, text: '198.51.100.78', properties: { description: `bad ${LONE_SURROGATE} text` } },
@@ -359,8 +301,8 @@ describe('stored text', () => {
 
 describe('input errors instead of unexpected ones', () => {
   it.each([
-    ['threats', (client: Client) => client.execute(HostileTextThreats, { search: 'apt\u0000' })],
-    ['collections', (client: Client) => client.execute(HostileTextCollections, { search: 'a\u0000b' })],
+    ['threats', (client: Client) => client.execute(Threats, { search: 'apt\u0000', first: 1 })],
+    ['collections', (client: Client) => client.execute(Collections, { search: 'a\u0000b', first: 1 })],
   ])('refuses a NUL in %s(search:) naming the argument', async (_, run) => {
     const tenant = await createTenant(app);
     const answer = await run(tenant.client);
@@ -374,7 +316,7 @@ describe('input errors instead of unexpected ones', () => {
   it('refuses a NUL in Collection.indicators(search:) naming the argument', async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
-    const answer = await tenant.client.execute(HostileTextIndicators, { id: collectionId, search: '\u0000' });
+    const answer = await tenant.client.execute(Indicators, { id: collectionId, search: '\u0000', first: 1 });
     expect(answer.errors?.[0]).toMatchObject({
       message: 'search must not contain NUL characters',
       extensions: { code: 'VALIDATION' },
@@ -384,7 +326,7 @@ describe('input errors instead of unexpected ones', () => {
   it('says that previewIndicatorFile needs an uploaded file when `file` is a string', async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
-    const asVariable = await tenant.client.execute(HostileTextPreview, {
+    const asVariable = await tenant.client.execute(PreviewFile, {
       input: { collectionId, file: 'a string' as unknown as File },
     });
     expect(asVariable.errors?.[0].message).toMatch(/input\.file.*must be a file sent as a multipart request/);
@@ -408,17 +350,17 @@ describe('input errors instead of unexpected ones', () => {
       'PreviewIndicatorFileSuccess',
     );
     const fileId = preview.file.id;
-    const { node } = await tenant.client.gql(HostileTextUploadedFile, { id: fileId });
+    const { node } = await tenant.client.gql(UploadedFileNode, { id: fileId });
     expect(node).toEqual({ __typename: 'UploadedFile', id: fileId, fileName: 'mine.csv', size: 14 });
-    const { nodes } = await tenant.client.gql(HostileTextNodes, { ids: [fileId, collectionId] });
-    expect(nodes).toEqual([
+    const { nodes } = await tenant.client.gql(Nodes, { ids: [fileId, collectionId] });
+    expect(nodes).toMatchObject([
       { __typename: 'UploadedFile', id: fileId },
       { __typename: 'Collection', id: collectionId },
     ]);
 
     const stranger = await createTenant(app);
-    expect((await stranger.client.gql(HostileTextUploadedFile, { id: fileId })).node).toBeNull();
-    expect((await stranger.client.gql(HostileTextNodes, { ids: [fileId, collectionId] })).nodes).toEqual([null, null]);
+    expect((await stranger.client.gql(UploadedFileNode, { id: fileId })).node).toBeNull();
+    expect((await stranger.client.gql(Nodes, { ids: [fileId, collectionId] })).nodes).toEqual([null, null]);
   });
 });
 
@@ -429,7 +371,7 @@ describe('unexpected errors', () => {
   async function failingCreate(target: TestApp) {
     const tenant = await createTenant(target);
     const create = vi
-      .spyOn(target.services.prisma.collection, 'create')
+      .spyOn(target.services.prisma, '$transaction')
       .mockRejectedValueOnce(new Error('connection to 10.0.0.5 lost'));
     const logged = vi.spyOn(target.services.logger, 'error');
     try {

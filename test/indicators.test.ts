@@ -5,9 +5,8 @@ import { parse } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_PAGE_SIZE } from '../src/graphql/limits.ts';
-import { graphql } from './generated/gql.ts';
-import type { IndicatorsQuery, IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
-import { Indicators, RevokeIndicator } from './operations.ts';
+import type { IndicatorsQueryVariables, UpdateIndicatorInput } from './generated/graphql.ts';
+import { Indicators, InputTypeFields, RevokeIndicator } from './documents.ts';
 import {
   ABC,
   createTenant,
@@ -16,8 +15,12 @@ import {
   fromGlobalId,
   importText,
   indicatorByValue,
+  indicatorPage,
+  type IndicatorPage,
   newCollection,
+  revokeIndicator,
   startTestApp,
+  updateIndicator,
   threatIds,
   toGlobalId,
   type Client,
@@ -26,56 +29,13 @@ import {
 
 const app = await startTestApp();
 
-const UpdateIndicator = graphql(`
-  mutation IndicatorsUpdate($input: UpdateIndicatorInput!) {
-    updateIndicator(input: $input) {
-      __typename
-      ... on UpdateIndicatorSuccess {
-        indicator {
-          ...IndicatorDetails
-          updatedAt
-        }
-      }
-      ...MutationError
-    }
-  }
-`);
-
-const InputFields = graphql(`
-  query IndicatorsInputFields($name: String!) {
-    __type(name: $name) {
-      inputFields {
-        name
-      }
-    }
-  }
-`);
-
-type Connection = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: unknown }>;
-
 /** Imports `lines` through the API and waits until the job has succeeded. */
 async function importLines(client: Client, collectionId: string, lines: string[], properties?: ImportProperties) {
   const job = await importText(client, collectionId, lines.join('\n'), properties);
   expect(job).toMatchObject({ status: 'SUCCEEDED', invalid: 0 });
 }
 
-/** One page of the collection's indicators. */
-async function list(
-  client: Client,
-  collectionId: string,
-  args: Omit<IndicatorsQueryVariables, 'id'> = {},
-): Promise<Connection> {
-  const { node } = await client.gql(Indicators, { id: collectionId, ...args });
-  if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
-  return node as Connection;
-}
-
-const values = (connection: Connection) => connection.indicators.edges.map((e) => e.node.value);
-
-async function revoke(client: Client, id: string) {
-  return expectMember((await client.gql(RevokeIndicator, { input: { id } })).revokeIndicator, 'RevokeIndicatorSuccess')
-    .indicator;
-}
+const values = (connection: IndicatorPage) => connection.indicators.edges.map((e) => e.node.value);
 
 describe('listing indicators', () => {
   it('lists newest first, with cursor pagination and a total count', async () => {
@@ -84,23 +44,29 @@ describe('listing indicators', () => {
     await importLines(tenant.client, collectionId, ['a1.example', 'a2.example', 'a3.example']);
     await importLines(tenant.client, collectionId, ['b1.example', 'b2.example']);
 
-    const page1 = await list(tenant.client, collectionId, { first: 2 });
+    const page1 = await indicatorPage(tenant.client, collectionId, { first: 2 });
     expect(values(page1)).toEqual(['b2.example', 'b1.example']);
     expect(page1.indicators.totalCount).toBe(5);
     expect(page1.indicators.pageInfo.hasNextPage).toBe(true);
 
-    const page2 = await list(tenant.client, collectionId, { first: 2, after: page1.indicators.pageInfo.endCursor });
+    const page2 = await indicatorPage(tenant.client, collectionId, {
+      first: 2,
+      after: page1.indicators.pageInfo.endCursor,
+    });
     expect(values(page2)).toEqual(['a3.example', 'a2.example']);
     expect(page2.indicators.pageInfo.hasNextPage).toBe(true);
 
-    const page3 = await list(tenant.client, collectionId, { first: 2, after: page2.indicators.pageInfo.endCursor });
+    const page3 = await indicatorPage(tenant.client, collectionId, {
+      first: 2,
+      after: page2.indicators.pageInfo.endCursor,
+    });
     expect(values(page3)).toEqual(['a1.example']);
     expect(page3.indicators.pageInfo.hasNextPage).toBe(false);
     expect(page3.indicators.totalCount).toBe(5);
     expect(page3.indicatorCount).toBe(5);
 
     // Without `first`, a page has the default size; here everything.
-    expect(values(await list(tenant.client, collectionId))).toEqual([
+    expect(values(await indicatorPage(tenant.client, collectionId))).toEqual([
       'b2.example',
       'b1.example',
       'a3.example',
@@ -115,11 +81,11 @@ describe('listing indicators', () => {
     const lines = Array.from({ length: MAX_PAGE_SIZE + 5 }, (_, i) => `198.51.${Math.floor(i / 200)}.${i % 200}`);
     await importLines(tenant.client, collectionId, lines);
 
-    const full = await list(tenant.client, collectionId, { first: MAX_PAGE_SIZE });
+    const full = await indicatorPage(tenant.client, collectionId, { first: MAX_PAGE_SIZE });
     expect(full.indicators.edges).toHaveLength(MAX_PAGE_SIZE);
     expect(full.indicators.pageInfo.hasNextPage).toBe(true);
     expect(full.indicators.totalCount).toBe(lines.length);
-    const rest = await list(tenant.client, collectionId, {
+    const rest = await indicatorPage(tenant.client, collectionId, {
       first: MAX_PAGE_SIZE,
       after: full.indicators.pageInfo.endCursor,
     });
@@ -155,7 +121,7 @@ describe('listing indicators', () => {
       'trailing.example.',
     ]);
     const search = async (term: string) => {
-      const result = await list(tenant.client, collectionId, { search: term, first: 100 });
+      const result = await indicatorPage(tenant.client, collectionId, { search: term, first: 100 });
       expect(result.indicators.totalCount, `totalCount for ${term}`).toBe(result.indicators.edges.length);
       return values(result).sort();
     };
@@ -180,7 +146,7 @@ describe('listing indicators', () => {
 
     // A whole md5 (any case) finds the FILE indicator, whose value is its sha256.
     for (const term of [ABC.md5, ABC.md5.toUpperCase(), ABC.sha256]) {
-      const result = await list(tenant.client, collectionId, { search: term });
+      const result = await indicatorPage(tenant.client, collectionId, { search: term });
       expect(
         result.indicators.edges.map((e) => e.node),
         term,
@@ -211,16 +177,16 @@ describe('listing indicators', () => {
       killChainPhases: [{ phaseName: 'delivery' }, { phaseName: 'Command and Control', killChainName: 'mitre' }],
     });
     await importLines(client, collectionId, ['plain.example', 'gone.example']);
-    await revoke(client, (await indicatorByValue(client, collectionId, 'gone.example')).id);
+    await revokeIndicator(client, (await indicatorByValue(client, collectionId, 'gone.example')).id);
 
     const sorted = async (args: Omit<IndicatorsQueryVariables, 'id'>) => {
-      const result = await list(client, collectionId, { first: 100, ...args });
+      const result = await indicatorPage(client, collectionId, { first: 100, ...args });
       expect(result.indicators.totalCount).toBe(result.indicators.edges.length);
       return values(result).sort();
     };
     const active = ['2001:db8::5', '203.0.113.5', 'emotet.example', 'plain.example', 'trick.example'];
     expect(await sorted({})).toEqual(active);
-    expect((await list(client, collectionId)).indicatorCount).toBe(5);
+    expect((await indicatorPage(client, collectionId)).indicatorCount).toBe(5);
 
     expect(await sorted({ types: ['IPV4', 'IPV6'] })).toEqual(['2001:db8::5', '203.0.113.5']);
     expect(await sorted({ types: ['DOMAIN'] })).toEqual(['emotet.example', 'plain.example', 'trick.example']);
@@ -278,8 +244,8 @@ describe('counts', () => {
     const other = await newCollection(tenant);
     const totals = async () => {
       const ask = async (args: Omit<IndicatorsQueryVariables, 'id'>) =>
-        (await list(tenant.client, collectionId, args)).indicators.totalCount;
-      const { node } = await tenant.client.gql(Indicators, { id: collectionId, first: 1 });
+        (await indicatorPage(tenant.client, collectionId, args)).indicators.totalCount;
+      const { indicatorCount } = await indicatorPage(tenant.client, collectionId, { first: 1 });
       const rows = await app.services.prisma.indicator.groupBy({
         by: ['revokedAt'],
         where: { collectionId: fromGlobalId(collectionId).id },
@@ -295,7 +261,7 @@ describe('counts', () => {
           await ask({ revoked: false }),
         ],
         counted: [activeRows, activeRows + revokedRows, revokedRows, activeRows],
-        indicatorCount: node && 'indicatorCount' in node ? node.indicatorCount : null,
+        indicatorCount,
       };
     };
     const expectTotals = async (active: number, revoked: number) => {
@@ -313,8 +279,8 @@ describe('counts', () => {
     await importLines(tenant.client, collectionId, ['198.51.100.1', 'evil.example', 'new.example']);
     await expectTotals(4, 0);
     const revokedIp = await indicatorByValue(tenant.client, collectionId, '198.51.100.2');
-    await revoke(tenant.client, revokedIp.id);
-    await revoke(tenant.client, (await indicatorByValue(tenant.client, collectionId, 'new.example')).id);
+    await revokeIndicator(tenant.client, revokedIp.id);
+    await revokeIndicator(tenant.client, (await indicatorByValue(tenant.client, collectionId, 'new.example')).id);
     await expectTotals(2, 2);
     // A revoked value imported again stays revoked (the row is refused) and is not counted twice.
     expect(await importText(tenant.client, collectionId, 'new.example')).toMatchObject({
@@ -327,9 +293,10 @@ describe('counts', () => {
     await app.services.pool.query('DELETE FROM indicators WHERE id = $1', [fromGlobalId(gone.id).id]);
     await expectTotals(1, 2);
     // A search or a filter counts its own rows.
-    expect((await list(tenant.client, collectionId, { search: '198.51.100' })).indicators.totalCount).toBe(1);
+    expect((await indicatorPage(tenant.client, collectionId, { search: '198.51.100' })).indicators.totalCount).toBe(1);
     expect(
-      (await list(tenant.client, collectionId, { search: '198.51.100', includeRevoked: true })).indicators.totalCount,
+      (await indicatorPage(tenant.client, collectionId, { search: '198.51.100', includeRevoked: true })).indicators
+        .totalCount,
     ).toBe(2);
   });
 });
@@ -348,17 +315,14 @@ describe('editing indicators', () => {
     });
     const before = await indicatorByValue(client, collectionId, 'edit.example');
 
-    const edited = await client.gql(UpdateIndicator, {
-      input: {
-        id: before.id,
-        threatIds: [apt28],
-        killChainPhases: [{ phaseName: 'exfil', killChainName: 'mitre' }],
-        validFrom: '2024-02-01T00:00:00Z',
-        validUntil: '2024-12-31T00:00:00+01:00',
-        description: '  edited by hand ',
-      },
+    const edited = await updateIndicator(client, before.id, {
+      threatIds: [apt28],
+      killChainPhases: [{ phaseName: 'exfil', killChainName: 'mitre' }],
+      validFrom: '2024-02-01T00:00:00Z',
+      validUntil: '2024-12-31T00:00:00+01:00',
+      description: '  edited by hand ',
     });
-    expect(expectMember(edited.updateIndicator, 'UpdateIndicatorSuccess').indicator).toMatchObject({
+    expect(expectMember(edited, 'UpdateIndicatorSuccess').indicator).toMatchObject({
       id: before.id,
       type: 'DOMAIN',
       value: 'edit.example',
@@ -378,7 +342,7 @@ describe('editing indicators', () => {
 
     // Only the description: the rest is kept.
     const onlyDescription = expectMember(
-      (await client.gql(UpdateIndicator, { input: { id: before.id, description: 'second edit' } })).updateIndicator,
+      await updateIndicator(client, before.id, { description: 'second edit' }),
       'UpdateIndicatorSuccess',
     ).indicator;
     expect(onlyDescription).toMatchObject({
@@ -391,11 +355,12 @@ describe('editing indicators', () => {
 
     // Empty lists clear; null removes the end of validity and the description.
     const cleared = expectMember(
-      (
-        await client.gql(UpdateIndicator, {
-          input: { id: before.id, threatIds: [], killChainPhases: [], validUntil: null, description: null },
-        })
-      ).updateIndicator,
+      await updateIndicator(client, before.id, {
+        threatIds: [],
+        killChainPhases: [],
+        validUntil: null,
+        description: null,
+      }),
       'UpdateIndicatorSuccess',
     ).indicator;
     expect(cleared).toMatchObject({
@@ -410,7 +375,7 @@ describe('editing indicators', () => {
 
   it('has no way to change the observable: the input has no such field, and sending one is refused', async () => {
     const tenant = await createTenant(app);
-    const { __type } = await tenant.client.gql(InputFields, { name: 'UpdateIndicatorInput' });
+    const { __type } = await tenant.client.gql(InputTypeFields, { name: 'UpdateIndicatorInput' });
     expect(__type?.inputFields?.map((f) => f.name).sort()).toEqual([
       'description',
       'id',
@@ -445,8 +410,7 @@ describe('editing indicators', () => {
     });
     const { id } = await indicatorByValue(client, collectionId, 'dates.example');
 
-    const update = async (input: Omit<UpdateIndicatorInput, 'id'>) =>
-      (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
+    const update = (input: Omit<UpdateIndicatorInput, 'id'>) => updateIndicator(client, id, input);
     const expectInvalid = async (input: Omit<UpdateIndicatorInput, 'id'>, field: string) => {
       const error = expectMember(await update(input), 'ValidationError');
       expect({ code: error.code, field: error.field }, JSON.stringify(input)).toEqual({ code: 'VALIDATION', field });
@@ -479,9 +443,9 @@ describe('editing indicators', () => {
     const collectionId = await newCollection(tenant);
     await importLines(tenant.client, collectionId, ['old.example']);
     const { id } = await indicatorByValue(tenant.client, collectionId, 'old.example');
-    await revoke(tenant.client, id);
-    const result = await tenant.client.gql(UpdateIndicator, { input: { id, description: 'revive' } });
-    expect(expectMember(result.updateIndicator, 'IndicatorRevokedError').code).toBe('INDICATOR_REVOKED');
+    await revokeIndicator(tenant.client, id);
+    const result = await updateIndicator(tenant.client, id, { description: 'revive' });
+    expect(expectMember(result, 'IndicatorRevokedError').code).toBe('INDICATOR_REVOKED');
     expect(await indicatorByValue(tenant.client, collectionId, 'old.example')).toMatchObject({
       revoked: true,
       description: null,
@@ -495,24 +459,16 @@ describe('editing indicators', () => {
     const { id } = await indicatorByValue(owner.client, collectionId, 'guarded.example');
 
     const viewer = await createUser(app, [{ communityId: owner.communityRawId, role: 'viewer' }]);
-    expect(
-      expectMember(
-        (await viewer.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator,
-        'ForbiddenError',
-      ),
-    ).toMatchObject({
+    expect(expectMember(await updateIndicator(viewer, id, { description: 'x' }), 'ForbiddenError')).toMatchObject({
       code: 'FORBIDDEN',
       missingPermission: 'MANAGE_IOC_COLLECTIONS',
     });
     expect((await viewer.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe('ForbiddenError');
 
     const stranger = await createTenant(app);
-    expect(
-      expectMember(
-        (await stranger.client.gql(UpdateIndicator, { input: { id, description: 'x' } })).updateIndicator,
-        'NotFoundError',
-      ).code,
-    ).toBe('NOT_FOUND');
+    expect(expectMember(await updateIndicator(stranger.client, id, { description: 'x' }), 'NotFoundError').code).toBe(
+      'NOT_FOUND',
+    );
     expect((await stranger.client.gql(RevokeIndicator, { input: { id } })).revokeIndicator.__typename).toBe(
       'NotFoundError',
     );
@@ -531,7 +487,7 @@ describe('revoking indicators', () => {
     const { id } = await indicatorByValue(tenant.client, collectionId, 'drop.example');
     const before = Date.now();
 
-    const first = await revoke(tenant.client, id);
+    const first = await revokeIndicator(tenant.client, id);
     expect(first).toMatchObject({ id, value: 'drop.example', revoked: true });
     expect(Date.parse(first.revokedAt!)).toBeGreaterThanOrEqual(before - 1000);
     const revokedBy = (
@@ -540,10 +496,10 @@ describe('revoking indicators', () => {
     expect(first.revokedBy?.email).toBe(revokedBy);
 
     await new Promise((r) => setTimeout(r, 20));
-    const second = await revoke(tenant.client, id);
+    const second = await revokeIndicator(tenant.client, id);
     expect(second).toMatchObject({ id, revoked: true, revokedAt: first.revokedAt });
 
-    const listing = await list(tenant.client, collectionId);
+    const listing = await indicatorPage(tenant.client, collectionId);
     expect(values(listing)).toEqual(['keep.example']);
     expect(listing.indicators.totalCount).toBe(1);
     expect(listing.indicatorCount).toBe(1);
@@ -562,7 +518,7 @@ describe('the database guards indicators', () => {
     const ip = await indicatorByValue(tenant.client, collectionId, '192.0.2.10');
     const revoked = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
     const file = await indicatorByValue(tenant.client, collectionId, ABC.md5);
-    await revoke(tenant.client, revoked.id);
+    await revokeIndicator(tenant.client, revoked.id);
     return {
       tenant,
       collectionId,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/db/embedded.ts';
-import { graphql } from './generated/gql.ts';
+import { Viewer } from './documents.ts';
 import { waitFor } from './kit.ts';
 import { EXIT_WITH_PARENT, STARTUP_MS } from './processes.ts';
 
@@ -71,7 +71,7 @@ async function waitForStart(service: MainProcess): Promise<void> {
 }
 
 function cli(args: string[], dataDir: string, port: number) {
-  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     env: environment(dataDir, port),
     encoding: 'utf8',
@@ -89,29 +89,6 @@ async function request<TData, TVars>(url: string, key: string, document: TypedDo
   });
   return (await response.json()) as { data?: TData; errors?: unknown[] };
 }
-
-const InstanceCommunities = graphql(`
-  query InstanceCommunities {
-    communities {
-      name
-    }
-  }
-`);
-
-const InstanceViewer = graphql(`
-  query InstanceViewer {
-    viewer {
-      memberships {
-        role {
-          name
-        }
-        community {
-          name
-        }
-      }
-    }
-  }
-`);
 
 const HINT = 'Stop what is in the way, or give this instance its own DATA_DIR and PORT.';
 
@@ -160,7 +137,7 @@ describe.skipIf(ON_SERVER)('a service on an embedded database', () => {
       HINT,
     ]);
     // The first one serves on, with the one demo setup it made and the key it wrote.
-    const { data } = await request(url, demoKey, InstanceCommunities);
+    const { data } = await request(url, demoKey, Viewer);
     expect(data?.communities.filter((c) => c.name === 'Demo MSSP')).toHaveLength(1);
     expect(readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim()).toBe(demoKey);
   }, 60_000);
@@ -180,8 +157,8 @@ describe.skipIf(ON_SERVER)('a service on an embedded database', () => {
     cli(['member', 'add', '--user', email, '--community', 'Client A', '--role', 'viewer'], dataDir, port);
     const { key } = JSON.parse(cli(['key', 'create', '--user', email, '--json'], dataDir, port)) as { key: string };
 
-    const { data } = await request(url, key, InstanceViewer);
-    expect(data?.viewer.memberships).toEqual([{ role: { name: 'viewer' }, community: { name: 'Client A' } }]);
+    const { data } = await request(url, key, Viewer);
+    expect(data?.viewer.memberships).toMatchObject([{ role: { name: 'viewer' }, community: { name: 'Client A' } }]);
   }, 120_000);
 
   it('Ctrl+C stops it with one line and exit code 0, PostgreSQL last', async () => {

@@ -2,36 +2,47 @@
 // fresh tenants per test, and typed GraphQL calls through yoga.fetch (no port needed).
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { afterAll, expect, inject } from 'vitest';
+import { afterAll, expect, inject, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { closeServices, createServices } from '../src/app.ts';
 import { readEnv, type Env } from '../src/config/env.ts';
 import { createApiKey } from '../src/modules/communities/service.ts';
+import { notify } from '../src/modules/notifications/service.ts';
 import type { Services } from '../src/services.ts';
 import { startHttpServer, type HttpService } from '../src/server.ts';
 import { startWorkers } from '../src/worker.ts';
 import { createYogaApp, type Yoga } from '../src/yoga.ts';
 import type {
+  AlertsQuery,
+  AlertsQueryVariables,
+  AlertStatus,
   CreateCollectionInput,
   ImportIndicatorsFromFileInput,
   ImportIndicatorsFromTextInput,
   IndicatorsQuery,
   IndicatorsQueryVariables,
-  TelemetryReportDetailsQuery,
+  TelemetryReportNodeQuery,
+  UpdateIndicatorInput,
 } from './generated/graphql.ts';
 import {
+  Alerts,
   CreateCollection,
   CreateDetectionRule,
+  DetectionRuleNode,
   GenerateTelemetryReport,
   ImportFile,
-  ImportJobState,
+  ImportJobNode,
   ImportText,
   Indicators,
   PreviewFile,
-  TelemetryReportDetails,
+  RevokeIndicator,
+  TelemetryReportNode,
   Threats,
+  UpdateAlertStatus,
   UpdateDetectionRule,
-} from './operations.ts';
+  UpdateIndicator,
+} from './documents.ts';
+import { splitCsvLine } from './csv-line.ts';
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'sensor';
 
@@ -226,10 +237,7 @@ export const ABC = {
 
 export type ImportProperties = NonNullable<ImportIndicatorsFromTextInput['properties']>;
 export type JobState = Awaited<ReturnType<typeof jobState>>;
-export type IndicatorNode = Extract<
-  NonNullable<IndicatorsQuery['node']>,
-  { indicators: unknown }
->['indicators']['edges'][number]['node'];
+export type IndicatorNode = IndicatorPage['indicators']['edges'][number]['node'];
 
 /** Creates a collection, which must succeed; answers it as the mutation does. */
 export async function createCollection(client: Client, input: CreateCollectionInput) {
@@ -243,6 +251,29 @@ export async function newCollection(
   name = unique('iocs'),
 ): Promise<string> {
   return (await createCollection(client, { communityId, name })).id;
+}
+
+/**
+ * A new collection of the tenant's holding `lines` (one indicator each), imported through the
+ * queue with every line accepted; answers its id.
+ */
+export async function collectionWith(
+  { client, communityId }: Pick<Tenant, 'client' | 'communityId'>,
+  lines: string[],
+  {
+    shared = false,
+    createDetectionRule = false,
+    properties,
+  }: { shared?: boolean; createDetectionRule?: boolean; properties?: ImportProperties } = {},
+): Promise<string> {
+  const { id } = await createCollection(client, {
+    communityId,
+    name: unique('iocs'),
+    availableForSubCommunities: shared,
+    createDetectionRule,
+  });
+  expect(await importText(client, id, lines.join('\n'), properties)).toMatchObject({ status: 'SUCCEEDED', invalid: 0 });
+  return id;
 }
 
 /** The id of the catalogue threat with this exact name. */
@@ -268,7 +299,7 @@ export async function requestImport(client: Client, collectionId: string, text: 
 
 /** An import job as the client sees it (it must see it). */
 export async function jobState(client: Client, jobId: string) {
-  const { node } = await client.gql(ImportJobState, { id: jobId });
+  const { node } = await client.gql(ImportJobNode, { id: jobId });
   if (!node || !('status' in node)) return expect.fail(`import job ${jobId} is not visible`);
   return node;
 }
@@ -328,6 +359,19 @@ export async function importIntoNewCollection(
   return { collection, job: await importText(tenant.client, collection.id, text, properties) };
 }
 
+export type IndicatorPage = Extract<NonNullable<IndicatorsQuery['node']>, { indicators: unknown }>;
+
+/** One page of the collection's indicators with its count, as the collection page shows it (it must see it). */
+export async function indicatorPage(
+  client: Client,
+  collectionId: string,
+  args: Omit<IndicatorsQueryVariables, 'id'> = {},
+): Promise<IndicatorPage> {
+  const { node } = await client.gql(Indicators, { id: collectionId, ...args });
+  if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
+  return node as IndicatorPage;
+}
+
 /** Every indicator of the collection (newest first), page by page. */
 export async function allIndicators(
   client: Client,
@@ -337,12 +381,10 @@ export async function allIndicators(
   const nodes: IndicatorNode[] = [];
   let after: string | null = null;
   for (;;) {
-    const page: IndicatorsQuery = await client.gql(Indicators, { id: collectionId, first: 100, after, ...filter });
-    const node = page.node;
-    if (!node || !('indicators' in node)) return expect.fail(`collection ${collectionId} is not visible`);
-    nodes.push(...node.indicators.edges.map((e) => e.node));
-    if (!node.indicators.pageInfo.hasNextPage) return nodes;
-    after = node.indicators.pageInfo.endCursor;
+    const { indicators }: IndicatorPage = await indicatorPage(client, collectionId, { first: 100, after, ...filter });
+    nodes.push(...indicators.edges.map((e) => e.node));
+    if (!indicators.pageInfo.hasNextPage) return nodes;
+    after = indicators.pageInfo.endCursor;
   }
 }
 
@@ -351,6 +393,28 @@ export async function indicatorByValue(client: Client, collectionId: string, val
   const found = (await allIndicators(client, collectionId, { includeRevoked: true })).filter((i) => i.value === value);
   expect(found, `indicators with value ${value}`).toHaveLength(1);
   return found[0];
+}
+
+/** An indicator change that must be accepted or refused as data; answers the result union. */
+export async function updateIndicator(client: Client, id: string, input: Omit<UpdateIndicatorInput, 'id'>) {
+  return (await client.gql(UpdateIndicator, { input: { id, ...input } })).updateIndicator;
+}
+
+/** Revokes an indicator, which must succeed; answers it as the mutation does. */
+export async function revokeIndicator(client: Client, id: string) {
+  const result = await client.gql(RevokeIndicator, { input: { id } });
+  return expectMember(result.revokeIndicator, 'RevokeIndicatorSuccess').indicator;
+}
+
+/** The rejected rows CSV of an import job (GET /api/imports/:id/errors.csv), split into cells, its BOM left out. */
+export async function rejectedRowsCsv(client: Client, jobId: string): Promise<string[][]> {
+  const response = await client.request(`/api/imports/${encodeURIComponent(jobId)}/errors.csv`);
+  expect(response.status).toBe(200);
+  return (await response.text())
+    .replace(/^\uFEFF/, '')
+    .split('\r\n')
+    .filter((line) => line !== '')
+    .map(splitCsvLine);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -375,6 +439,17 @@ export async function sendEvents(client: Client, events: Array<object | string>,
   return { status: response.status, ...(await response.json()) } as IngestAnswer;
 }
 
+/** POSTs events that must all be accepted. */
+export async function sendAccepted(client: Client, events: Array<object | string>) {
+  const answer = await sendEvents(client, events);
+  expect(answer, JSON.stringify(answer.errors)).toEqual({
+    status: 200,
+    accepted: events.length,
+    rejected: 0,
+    errors: [],
+  });
+}
+
 /** An ISO time `days` days before now (UTC), at the given hour. */
 export const daysAgo = (days: number, hour = 12) => {
   const at = new Date();
@@ -389,11 +464,11 @@ export async function generateReport(client: Client, collectionId: string) {
   return expectMember(result.generateTelemetryReport, 'GenerateTelemetryReportSuccess').telemetryReport;
 }
 
-export type ReportDetails = Extract<NonNullable<TelemetryReportDetailsQuery['node']>, { entries: unknown }>;
+export type ReportDetails = Extract<NonNullable<TelemetryReportNodeQuery['node']>, { entries: unknown }>;
 
 /** The report with its first 100 entries as the client sees it; null when it may not. */
 export async function reportDetails(client: Client, reportId: string): Promise<ReportDetails | null> {
-  const { node } = await client.gql(TelemetryReportDetails, { id: reportId, first: 100 });
+  const { node } = await client.gql(TelemetryReportNode, { id: reportId, first: 100 });
   return node && 'entries' in node ? (node as ReportDetails) : null;
 }
 
@@ -407,6 +482,36 @@ export async function waitForReport(client: Client, reportId: string): Promise<R
     },
     { what: `report ${reportId}` },
   );
+}
+
+/** Generates a report and waits for it; it must succeed. */
+export async function readyReport(client: Client, collectionId: string): Promise<ReportDetails> {
+  const report = await waitForReport(client, (await generateReport(client, collectionId)).id);
+  expect(report.status).toBe('SUCCEEDED');
+  return report;
+}
+
+/**
+ * Holds row locks on a collection's indicators (or on one of them) until the answered function,
+ * or the end of the test, releases them: a report over the collection then waits, RUNNING, where
+ * it writes a held indicator's entry. How a test sees a report before it ends without timing.
+ */
+export async function holdIndicatorRows(app: TestApp, collectionId: string, indicatorId?: string) {
+  const connection = await app.services.pool.connect();
+  let held = true;
+  const release = async () => {
+    if (!held) return;
+    held = false;
+    await connection.query('COMMIT');
+    connection.release();
+  };
+  onTestFinished(release);
+  await connection.query('BEGIN');
+  await connection.query(
+    'SELECT 1 FROM indicators WHERE collection_id = $1 AND ($2::uuid IS NULL OR id = $2::uuid) FOR UPDATE',
+    [fromGlobalId(collectionId).id, indicatorId ? fromGlobalId(indicatorId).id : null],
+  );
+  return release;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -426,4 +531,70 @@ export async function createRule(
 export async function updateRule(client: Client, id: string, input: { name?: string; enabled?: boolean }) {
   const result = await client.gql(UpdateDetectionRule, { input: { id, ...input } });
   return expectMember(result.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
+}
+
+/** The rule with its retrohunts (newest first) as the client sees it (it must see it). */
+export async function ruleState(client: Client, id: string) {
+  const { node } = await client.gql(DetectionRuleNode, { id });
+  if (!node || !('retrohunts' in node)) return expect.fail(`rule ${id} is not visible`);
+  return node;
+}
+
+/**
+ * Waits until the rule has at least `hunts` retrohunts and all of them have ended; answers
+ * the newest. (An import queues its retrohunt just after it reads SUCCEEDED.)
+ */
+export async function waitForRetrohunts(client: Client, ruleId: string, { hunts = 1, timeoutMs = 20_000 } = {}) {
+  const rule = await waitFor(
+    async () => {
+      const state = await ruleState(client, ruleId);
+      const all = state.retrohunts.edges.map((e) => e.node);
+      return all.length >= hunts && all.every((h) => h.status === 'SUCCEEDED' || h.status === 'FAILED') ? state : null;
+    },
+    { what: `${hunts} retrohunt(s) of rule ${ruleId} to end`, timeoutMs },
+  );
+  return rule.latestRetrohunt!;
+}
+
+/**
+ * A collection of the tenant's holding `lines` (valid from 10 days ago unless told) and an
+ * enabled rule whose retrohunt is over, so that alerts from now on come from ingest.
+ */
+export async function watchedCollection(
+  tenant: Pick<Tenant, 'client' | 'communityId'>,
+  lines: string[],
+  { properties = { validFrom: daysAgo(10) }, shared = false }: { properties?: ImportProperties; shared?: boolean } = {},
+) {
+  const collectionId = await collectionWith(tenant, lines, { properties, shared });
+  const rule = await createRule(tenant.client, collectionId);
+  await waitForRetrohunts(tenant.client, rule.id);
+  return { collectionId, ruleId: rule.id };
+}
+
+export type AlertFilter = Omit<AlertsQueryVariables, 'first' | 'after'>;
+export type AlertNode = AlertsQuery['alerts']['edges'][number]['node'];
+
+/** Every alert the client sees with this filter, newest first, page by page. */
+export async function allAlerts(client: Client, filter: AlertFilter = {}): Promise<AlertNode[]> {
+  const nodes: AlertNode[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const { alerts }: AlertsQuery = await client.gql(Alerts, { first: 100, after, ...filter });
+    nodes.push(...alerts.edges.map((e) => e.node));
+    if (!alerts.pageInfo.hasNextPage) return nodes;
+    after = alerts.pageInfo.endCursor ?? null;
+  }
+}
+
+/** An alert status change, accepted or refused as data; answers the result union. */
+export async function updateAlertStatus(client: Client, id: string, status: AlertStatus) {
+  return (await client.gql(UpdateAlertStatus, { input: { id, status } })).updateAlertStatus;
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications, made as a job makes them.
+
+/** A notification (kind IMPORT_FINISHED) for `user` in the community, stored and published. */
+export function notifyUser(app: TestApp, user: Client, communityRawId: string, title = unique('notice')) {
+  return notify(app.services, { userId: user.userId, communityId: communityRawId, kind: 'IMPORT_FINISHED', title });
 }

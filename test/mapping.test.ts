@@ -3,19 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { IndicatorProperties } from '../src/modules/indicators/properties.ts';
-import {
-  checkMapping,
-  detectHeaderRow,
-  mapRow,
-  parseDateCell,
-  splitMultiValue,
-  suggestMapping,
-  ThreatMatcher,
-  unknownThreatNames,
-  type ColumnMapping,
-  type ThreatNames,
-} from '../src/modules/imports/mapping.ts';
-import type { SourceRow } from '../src/modules/imports/runner.ts';
+import { parseDateCell } from '../src/dates.ts';
+import { checkMapping, splitMultiValue, type ColumnMapping } from '../src/modules/imports/column-mapping.ts';
+import { detectHeaderRow, suggestMapping, unknownThreatNames } from '../src/modules/imports/column-sniffing.ts';
+import type { SourceRow } from '../src/modules/imports/import-rows.ts';
+import { mapRow } from '../src/modules/imports/row-mapping.ts';
+import { ThreatMatcher, type ThreatNames } from '../src/modules/threats/matcher.ts';
 import { splitCsvLine } from './csv-line.ts';
 
 /** A catalogue of the real one's shape: names shared between a group and a malware, aliases shared too. */

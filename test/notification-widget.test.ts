@@ -17,7 +17,7 @@ import {
   startTestApp,
   type Tenant,
 } from './kit.ts';
-import { GenerateTelemetryReport } from './operations.ts';
+import { GenerateTelemetryReport } from './documents.ts';
 
 const skipBrowser = skipBrowserTests('test/notification-widget.test.ts');
 

@@ -29,6 +29,14 @@ function observableOf(raw: string): Observable {
   return result.observable;
 }
 
+/** The rejection of `raw`, code and message. */
+function rejectionWithMessage(raw: string): { code: ObservableRejectionCode; message: string } {
+  const result = parseObservable(raw);
+  if (result.ok)
+    throw new Error(`expected ${JSON.stringify(raw)} to be rejected, got ${JSON.stringify(result.observable)}`);
+  return result.error;
+}
+
 function rejectionOf(raw: string): ObservableRejectionCode {
   const result = parseObservable(raw);
   if (result.ok)
@@ -91,6 +99,26 @@ describe('IPv4', () => {
   it.each(['1.2.3', '1.2.3.4.5', '1..2.3', '0001.2.3.4'])('rejects the non-four-part form %j', (raw) => {
     expect(rejectionOf(raw)).toBe('INVALID_IP');
   });
+
+  it('accepts port 65535 and refuses 65536, naming the port', () => {
+    expect(observableOf('1.2.3.4:65535')).toEqual({ type: 'IPV4', value: '1.2.3.4' });
+    expect(rejectionWithMessage('1.2.3.4:65536')).toEqual({
+      code: 'INVALID_IP',
+      message: 'port 65536 is out of range (0-65535)',
+    });
+  });
+
+  it.each([
+    ['10.20.30.0/24', 'CIDR_NOT_SUPPORTED'],
+    ['192.168.100.0/16', 'CIDR_NOT_SUPPORTED'],
+    ['11111.2.3.4/24', 'INVALID_URL'],
+  ] as const)('reads %j as a range only when it is one: %s', (raw, code) => {
+    expect(rejectionOf(raw)).toBe(code);
+  });
+
+  it('reads an address followed by a path that starts with digits as a URL, not a range', () => {
+    expect(observableOf('1.2.3.4/1.exe')).toEqual({ type: 'URL', value: 'http://1.2.3.4/1.exe' });
+  });
 });
 
 describe('IPv6', () => {
@@ -111,9 +139,36 @@ describe('IPv6', () => {
     expect(observableOf(raw)).toEqual({ type: 'IPV4', value: '1.2.3.4' });
   });
 
-  it('rejects zone ids', () => {
-    expect(rejectionOf('fe80::1%eth0')).toBe('INVALID_IP');
-    expect(rejectionOf('[fe80::1%25eth0]')).toBe('INVALID_IP');
+  it('reads an IPv4 tail of any valid octets', () => {
+    expect(observableOf('::ffff:192.168.100.200')).toEqual({ type: 'IPV4', value: '192.168.100.200' });
+  });
+
+  it.each(['[::ffff:0x1.2.3.4]:80', '[::ffff:0100.2.3.4]:80'])('refuses the hex or octal IPv4 tail of %j', (raw) => {
+    expect(rejectionOf(raw)).toBe('INVALID_IP');
+  });
+
+  it('rejects zone ids, saying so', () => {
+    for (const raw of ['fe80::1%eth0', '[fe80::1%25eth0]', '[fe80::1%eth0]:80']) {
+      expect(rejectionWithMessage(raw)).toEqual({
+        code: 'INVALID_IP',
+        message: 'IPv6 zone ids (like %eth0) are not supported',
+      });
+    }
+  });
+
+  it('accepts a bracketed address with port 65535 and refuses 65536', () => {
+    expect(observableOf('[2001:db8::1]:65535')).toEqual({ type: 'IPV6', value: '2001:db8::1' });
+    expect(rejectionWithMessage('[2001:db8::1]:65536')).toEqual({
+      code: 'INVALID_IP',
+      message: 'port 65536 is out of range (0-65535)',
+    });
+  });
+
+  it.each(['12345::1', '2001:db8::1::2', 'x[2001:db8::1]'])('names %j as not a valid IPv6 address', (raw) => {
+    expect(rejectionWithMessage(raw)).toEqual({
+      code: 'INVALID_IP',
+      message: `${JSON.stringify(raw)} is not a valid IPv6 address`,
+    });
   });
 
   it('rejects CIDR ranges', () => {
@@ -142,8 +197,48 @@ describe('domains', () => {
     ['evil.com:8080', 'evil.com'],
     ['(evil.com)', 'evil.com'],
     ['<evil.com>;', 'evil.com'],
+    ['evil.com:65535', 'evil.com'],
+    ['example.3com', 'example.3com'],
+    ['example.com1', 'example.com1'],
   ])('%j → %s', (raw, value) => {
     expect(observableOf(raw)).toEqual({ type: 'DOMAIN', value });
+  });
+
+  const label63 = 'a'.repeat(63);
+  const domain253 = `${label63}.${label63}.${label63}.${'b'.repeat(61)}`;
+
+  it('accepts a 63-character label and a 253-character domain, with or without the root dot', () => {
+    expect(domain253).toHaveLength(253);
+    expect(observableOf(`${label63}.com`)).toEqual({ type: 'DOMAIN', value: `${label63}.com` });
+    expect(observableOf(domain253)).toEqual({ type: 'DOMAIN', value: domain253 });
+    expect(observableOf(`${domain253}.`)).toEqual({ type: 'DOMAIN', value: domain253 });
+  });
+
+  it('refuses a 254-character domain, giving its length', () => {
+    expect(rejectionWithMessage(`${domain253}b`)).toEqual({
+      code: 'INVALID_DOMAIN',
+      message: 'the domain is 254 characters long; the maximum is 253',
+    });
+  });
+
+  it('refuses a port above 65535, naming it', () => {
+    expect(rejectionWithMessage('evil.com:65536')).toEqual({
+      code: 'INVALID_DOMAIN',
+      message: 'port 65536 is out of range (0-65535)',
+    });
+  });
+
+  it.each(['evil.com:80x', 'evil.com:80:90/x', 'evil.com:8080x/path', 'evil/x.php', 'localhost/x'])(
+    'does not take %j for a domain or a URL',
+    (raw) => {
+      expect(rejectionOf(raw)).toBe('UNRECOGNISED');
+    },
+  );
+
+  it('quotes at most 40 characters of the value in a message', () => {
+    const forty = `${'a'.repeat(36)}.123`;
+    expect(rejectionWithMessage(forty).message).toBe(`"${forty}" has an all-numeric top-level domain`);
+    expect(rejectionWithMessage(`a${forty}`).message).toBe(`"a${forty.slice(0, 39)}…" has an all-numeric top-level domain`);
   });
 
   it.each([
@@ -192,10 +287,21 @@ describe('URLs', () => {
     expect(observableOf(raw)).toEqual({ type: 'URL', value });
   });
 
-  it('rejects unsupported schemes, naming the scheme', () => {
-    expect(parseObservable('javascript://evil.com')).toMatchObject({
-      ok: false,
-      error: { code: 'UNSUPPORTED_URL_SCHEME', message: expect.stringContaining('javascript') },
+  it.each(['http', 'https', 'ftp', 'ftps', 'sftp', 'ws', 'wss', 'tcp', 'udp', 'smb'])(
+    'accepts the %s scheme',
+    (scheme) => {
+      expect(observableOf(`${scheme.toUpperCase()}://Evil.com:1234/a`)).toEqual({
+        type: 'URL',
+        value: `${scheme}://evil.com:1234/a`,
+      });
+    },
+  );
+
+  it('rejects unsupported schemes, naming the scheme and the supported ones', () => {
+    expect(rejectionWithMessage('javascript://evil.com')).toEqual({
+      code: 'UNSUPPORTED_URL_SCHEME',
+      message:
+        'the URL scheme "javascript" is not supported (supported: http, https, ftp, ftps, sftp, ws, wss, tcp, udp, smb)',
     });
   });
 
@@ -203,8 +309,42 @@ describe('URLs', () => {
     expect(rejectionOf(raw)).toBe('INVALID_URL');
   });
 
-  it('rejects a URL that becomes too long once percent-encoded', () => {
-    expect(rejectionOf(`http://evil.com/${'ä'.repeat(500)}`)).toBe('TOO_LONG');
+  it.each([
+    ['http://', 'the URL has no host'],
+    ['tcp:///x', 'the URL has no host'],
+    ['http://[', '"http://[" is not a valid URL'],
+    ['http://[::1', '"http://[::1" is not a valid URL'],
+    ['tcp://evil%zz.com:4444', 'invalid URL host: "evil%zz.com" is not a valid host name'],
+  ])('says why %j is not a URL', (raw, message) => {
+    expect(rejectionWithMessage(raw)).toEqual({ code: 'INVALID_URL', message });
+  });
+
+  it('keeps an IPv6 host in brackets for schemes WHATWG does not know', () => {
+    expect(observableOf('tcp://[2001:DB8::1]/x')).toEqual({ type: 'URL', value: 'tcp://[2001:db8::1]/x' });
+    expect(observableOf('udp://[2001:db8::1]:53')).toEqual({ type: 'URL', value: 'udp://[2001:db8::1]:53' });
+  });
+
+  it('does not read a URL inside another word, nor a host with credentials and no scheme', () => {
+    expect(rejectionOf('url:http://evil.com')).toBe('UNRECOGNISED');
+    expect(rejectionOf('user@evil.com/x')).toBe('INVALID_EMAIL');
+  });
+
+  it('rejects a URL that becomes too long once percent-encoded, giving the length', () => {
+    expect(rejectionWithMessage(`http://evil.com/${'ä'.repeat(500)}`)).toEqual({
+      code: 'TOO_LONG',
+      message: 'the URL is 3016 characters long once normalised; the maximum is 2048',
+    });
+  });
+
+  it('accepts a URL of exactly the maximum length, and measures the value before normalising it', () => {
+    const longest = `http://evil.com/${'a'.repeat(MAX_OBSERVABLE_LENGTH - 'http://evil.com/'.length)}`;
+    expect(observableOf(longest)).toEqual({ type: 'URL', value: longest });
+    // One character over as typed, though dropping the default port would make it fit.
+    const withPort = `http://evil.com:80/${'a'.repeat(MAX_OBSERVABLE_LENGTH + 1 - 'http://evil.com:80/'.length)}`;
+    expect(rejectionWithMessage(withPort)).toEqual({
+      code: 'TOO_LONG',
+      message: 'the value is 2049 characters long; the maximum is 2048',
+    });
   });
 });
 
@@ -232,6 +372,22 @@ describe('emails', () => {
       expect(rejectionOf(raw)).toBe('INVALID_EMAIL');
     },
   );
+
+  it('accepts a 64-character local part and refuses 65', () => {
+    const local64 = 'a'.repeat(64);
+    expect(observableOf(`${local64}@evil.com`)).toEqual({ type: 'EMAIL', value: `${local64}@evil.com` });
+    expect(rejectionWithMessage(`a${local64}@evil.com`).message).toBe(
+      'the part before the "@" is longer than 64 characters',
+    );
+  });
+
+  it.each([
+    ['mailto:evil.com', '"evil.com" is not an email address: it has no "@"'],
+    ['mailto:@evil.com', 'the email address has nothing before the "@"'],
+    ['@evil.com', 'the email address has nothing before the "@"'],
+  ])('says why %j is not an email address', (raw, message) => {
+    expect(rejectionWithMessage(raw)).toEqual({ code: 'INVALID_EMAIL', message });
+  });
 });
 
 describe('file hashes', () => {
@@ -270,16 +426,24 @@ describe('file hashes', () => {
 
   it('rejects two different hashes of one algorithm', () => {
     const otherMd5 = '5d41402abc4b2a76b9719d911017c592';
-    expect(parseObservable(`${MD5},${otherMd5}`)).toMatchObject({
-      ok: false,
-      error: { code: 'CONFLICTING_HASHES', message: expect.stringContaining('MD5') },
+    expect(rejectionWithMessage(`${MD5},${otherMd5}`)).toEqual({
+      code: 'CONFLICTING_HASHES',
+      message:
+        'the line holds two different MD5 hashes; several hashes on one line must describe one file, ' +
+        'with at most one hash per algorithm',
     });
   });
 
+  it('does not read a labelled hash as a hash', () => {
+    expect(rejectionOf(`md5:${MD5}`)).toBe('UNRECOGNISED');
+  });
+
   it.each([31, 33, 48, 127])('rejects %i hex characters, naming the length', (length) => {
-    expect(parseObservable('a'.repeat(length))).toMatchObject({
-      ok: false,
-      error: { code: 'INVALID_HASH', message: expect.stringContaining(`${length}-character`) },
+    expect(rejectionWithMessage('a'.repeat(length))).toEqual({
+      code: 'INVALID_HASH',
+      message:
+        `a ${length}-character hex string is not a supported file hash ` +
+        '(expected 32 characters for MD5, 40 for SHA-1, 64 for SHA-256 or 128 for SHA-512)',
     });
   });
 
@@ -301,6 +465,7 @@ describe('file hashes', () => {
 
   it('picks the strongest of stored hashes', () => {
     expect(strongestHash({ md5: MD5, sha1: SHA1, sha256: null })).toBe(SHA1);
+    expect(() => strongestHash({ md5: null })).toThrow('strongestHash() needs at least one hash');
   });
 });
 
@@ -343,6 +508,23 @@ describe('defanged input', () => {
     expect(refang(refang('evil[[.]]com'))).toBe('evil.com');
   });
 
+  it('reads markers nested three deep and refuses four', () => {
+    expect(observableOf('evil[[[.]]]com')).toEqual({ type: 'DOMAIN', value: 'evil.com' });
+    expect(rejectionWithMessage('evil[[[[.]]]]com')).toEqual({
+      code: 'UNRECOGNISED',
+      message: 'defang markers are nested too deeply to read the value',
+    });
+  });
+
+  it.each([
+    ['http[ : ]//evil.com/a', { type: 'URL', value: 'http://evil.com/a' }],
+    ['http( :// )evil.com/a', { type: 'URL', value: 'http://evil.com/a' }],
+    ['user[ at ]evil.com', { type: 'EMAIL', value: 'user@evil.com' }],
+    ['user ( @ ) evil.com', { type: 'EMAIL', value: 'user@evil.com' }],
+  ])('allows blanks inside the brackets of %j', (raw, observable) => {
+    expect(parseObservable(raw)).toEqual({ ok: true, observable });
+  });
+
   const fixtures = new URL('../../shared/fixtures/real/text/', import.meta.url);
   const defangedFile = new URL('iocfanger_sample_text_defanged.txt', fixtures);
   const fangedFile = new URL('iocfanger_sample_text_fanged.expected.txt', fixtures);
@@ -374,6 +556,28 @@ describe('defanged input', () => {
   });
 });
 
+describe('wrappers', () => {
+  it.each(['"x"', "'x'", '`x`', '“x”', '‘x’', '«x»', '<x>', '(x)', '[x]', '{x}', '((x))', '"(x)",', '( x )', '"x" ,'])(
+    'strips %s around a value',
+    (wrapped) => {
+      expect(observableOf(wrapped.replace('x', 'evil.com'))).toEqual({ type: 'DOMAIN', value: 'evil.com' });
+    },
+  );
+
+  it('strips blanks left once invisible characters are gone', () => {
+    expect(observableOf('\u200B 1.2.3.4')).toEqual({ type: 'IPV4', value: '1.2.3.4' });
+  });
+
+  it.each([
+    ['an opening quote alone', '"evil.com', 'UNRECOGNISED'],
+    ['a lone quote', '"', 'UNRECOGNISED'],
+    ['brackets that close before the end', '(evil.com/a)(b)', 'INVALID_URL'],
+    ['brackets that never close the first one', '(evil.com/(x)', 'INVALID_URL'],
+  ])('keeps %s', (_name, raw, code) => {
+    expect(rejectionOf(raw)).toBe(code);
+  });
+});
+
 describe('rejected input', () => {
   it.each([
     ['empty', '', 'EMPTY'],
@@ -395,15 +599,53 @@ describe('rejected input', () => {
     expect(rejectionOf(raw)).toBe(code);
   });
 
-  it('gives a message that says what is expected', () => {
-    expect(parseObservable('hello world')).toMatchObject({
-      error: { message: expect.stringContaining('IP address, domain, URL, email address or file hash') },
+  it('says that one line holds one value', () => {
+    expect(rejectionWithMessage('1.2.3.4,5.6.7.8')).toEqual({
+      code: 'UNRECOGNISED',
+      message:
+        'contains several values separated by "," ";" or "|"; put one value per line ' +
+        '(only hashes of one file may share a line)',
     });
+  });
+
+  it('gives a message that says what is expected', () => {
+    expect(rejectionWithMessage('hello world').message).toBe(
+      'contains spaces or control characters; expected an IP address, domain, URL, email address or file hash, ' +
+        'one per line (only hashes of one file may share a line)',
+    );
+  });
+
+  it.each([
+    ['a space', 'evil .com'],
+    ['a no-break space', 'evil.com\u00a0/x'],
+    ['a tab', 'evil.com/\tx'],
+    ['a NUL', 'evil.com/\u0000'],
+    ['a unit separator', 'evil.com/a\u001fb'],
+    ['a DEL', 'evil.com/\u007f'],
+    ['a C1 control', 'user\u0085@evil.com'],
+    ['the last C1 control', 'http://evil.com/\u009f'],
+  ])('rejects a value with %s in it', (_name, raw) => {
+    expect(rejectionWithMessage(raw).message).toMatch(/^contains spaces or control characters/);
   });
 
   it('does not throw for values that are not strings', () => {
     expect(rejectionOf(undefined as unknown as string)).toBe('UNRECOGNISED');
-    expect(rejectionOf(42 as unknown as string)).toBe('UNRECOGNISED');
+    expect(rejectionWithMessage(42 as unknown as string)).toEqual({
+      code: 'UNRECOGNISED',
+      message: 'expected text, got number',
+    });
+  });
+
+  it('measures raw input after trimming, and allows up to twice the maximum for markers and wrappers', () => {
+    expect(observableOf(`${' '.repeat(10_000)}1.2.3.4`)).toEqual({ type: 'IPV4', value: '1.2.3.4' });
+    // 4096 characters as typed, 1376 once refanged.
+    const defanged = `http://evil.com/${'x[dot]'.repeat(680)}`;
+    expect(defanged).toHaveLength(2 * MAX_OBSERVABLE_LENGTH);
+    expect(observableOf(defanged)).toEqual({ type: 'URL', value: `http://evil.com/${'x.'.repeat(680)}` });
+    expect(rejectionWithMessage(`${defanged}x`)).toEqual({
+      code: 'TOO_LONG',
+      message: 'the value is 4097 characters long; the maximum is 2048',
+    });
   });
 });
 

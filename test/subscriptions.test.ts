@@ -8,57 +8,40 @@ import type { ResultOf } from '@graphql-typed-document-node/core';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { notify } from '../src/modules/notifications/service.ts';
-import { graphql } from './generated/gql.ts';
-import { CreateDetectionRule, UpdateDetectionRule } from './operations.ts';
+import {
+  AlertCreated,
+  ImportJobUpdated,
+  NotificationAdded,
+  RetrohuntUpdated,
+  TelemetryReportUpdated,
+} from './documents.ts';
 import { spawnService, STARTUP_MS, type ServiceProcess } from './processes.ts';
 import {
-  createCollection,
+  type Client,
+  collectionWith,
+  createRule,
   createTenant,
   createUser,
   daysAgo,
-  expectMember,
   fromGlobalId,
   generateReport,
+  holdIndicatorRows,
   importText,
   jobState,
   newCollection,
+  notifyUser,
   reportDetails,
   requestImport,
+  sendAccepted,
   sendEvents,
   startTestApp,
+  type Tenant,
   toGlobalId,
   unique,
+  updateRule,
   waitFor,
-  type Client,
-  type Tenant,
 } from './kit.ts';
 import { connectWs, connectWsAs, subscribeSse, type Ended, type Result } from './transports.ts';
-
-const ImportJobUpdated = graphql(`
-  subscription ImportJobUpdated($id: ID!) {
-    importJobUpdated(id: $id) {
-      ...ImportJobCounts
-      errors(first: 1) {
-        totalCount
-      }
-    }
-  }
-`);
-
-const NotificationAdded = graphql(`
-  subscription NotificationAdded {
-    notificationAdded {
-      id
-      kind
-      title
-      subject {
-        __typename
-        id
-      }
-    }
-  }
-`);
 
 const app = await startTestApp({}, { workers: false });
 
@@ -123,15 +106,6 @@ async function expectWholeImport(
   expect(await jobState(client, jobId)).toMatchObject(last);
 }
 
-/** A notification for the tenant's user, created and published by this process. */
-const notifyHere = (tenant: Tenant) =>
-  notify(app.services, {
-    userId: tenant.client.userId,
-    communityId: tenant.communityRawId,
-    kind: 'IMPORT_FINISHED',
-    title: 'subscription probe',
-  });
-
 // ---------------------------------------------------------------------------------------
 // The service in other processes: `npm start` with ROLE=worker or ROLE=api.
 
@@ -185,7 +159,8 @@ describe('notificationAdded', () => {
       'graphql-ws': connectWsAs(url, tenant.client).subscribe(NotificationAdded),
       SSE: await subscribeSse(url, tenant.client, NotificationAdded),
     };
-    for (const feed of Object.values(feeds)) await feed.primed(() => notifyHere(tenant));
+    for (const feed of Object.values(feeds))
+      await feed.primed(() => notifyUser(app, tenant.client, tenant.communityRawId, 'subscription probe'));
     const jobId = await startImport(tenant, indicatorText(20));
     for (const [transport, feed] of Object.entries(feeds)) {
       const { results } = await feed.collect((r) => r.data?.notificationAdded.subject?.id === jobId);
@@ -249,7 +224,12 @@ describe('two processes on one database', () => {
     const feed = connectWsAs(api!.url, tenant.client).subscribe(NotificationAdded);
     const createdHere: string[] = [];
     const first = await feed.primed(async () =>
-      createdHere.push(toGlobalId('Notification', (await notifyHere(tenant)).id)),
+      createdHere.push(
+        toGlobalId(
+          'Notification',
+          (await notifyUser(app, tenant.client, tenant.communityRawId, 'subscription probe')).id,
+        ),
+      ),
     );
     expect(createdHere).toContain(first.data!.notificationAdded.id);
     expect(first.data!.notificationAdded).toMatchObject({
@@ -263,25 +243,10 @@ describe('two processes on one database', () => {
 // ---------------------------------------------------------------------------------------
 // Telemetry reports: run by the jobs of another process, pushed to subscribers here.
 
-const TelemetryReportUpdated = graphql(`
-  subscription TelemetryReportUpdated($id: ID!) {
-    telemetryReportUpdated(id: $id) {
-      id
-      status
-      indicatorsSeen
-      completedAt
-    }
-  }
-`);
-
 /** A tenant's collection holding `ip`, seen once in the tenant's events. */
 async function collectionSeenOnce(tenant: Tenant, ip: string): Promise<string> {
-  const collectionId = await newCollection(tenant, unique('telemetry'));
-  expect(await importText(tenant.client, collectionId, ip)).toMatchObject({ status: 'SUCCEEDED', created: 1 });
-  expect(await sendEvents(tenant.client, [{ '@timestamp': daysAgo(1), 'source.ip': ip }])).toMatchObject({
-    status: 200,
-    accepted: 1,
-  });
+  const collectionId = await collectionWith(tenant, [ip]);
+  await sendAccepted(tenant.client, [{ '@timestamp': daysAgo(1), 'source.ip': ip }]);
   return collectionId;
 }
 
@@ -291,20 +256,7 @@ async function collectionSeenOnce(tenant: Tenant, ip: string): Promise<string> {
  * subscribe before the end, without relying on timing.
  */
 async function heldReport(tenant: Tenant, collectionId: string) {
-  const { pool } = app.services;
-  const connection = await pool.connect();
-  let held = true;
-  const release = async () => {
-    if (!held) return;
-    held = false;
-    await connection.query('COMMIT');
-    connection.release();
-  };
-  cleanups.push(release);
-  await connection.query('BEGIN');
-  await connection.query('SELECT 1 FROM indicators WHERE collection_id = $1 FOR UPDATE', [
-    fromGlobalId(collectionId).id,
-  ]);
+  const release = await holdIndicatorRows(app, collectionId);
   const reportId = (await generateReport(tenant.client, collectionId)).id;
   await waitFor(async () => (await reportDetails(tenant.client, reportId))?.status === 'RUNNING', {
     what: `report ${reportId} to run`,
@@ -323,7 +275,8 @@ describe('telemetry reports', () => {
       'graphql-ws': connectWsAs(url, tenant.client).subscribe(NotificationAdded),
       SSE: await subscribeSse(url, tenant.client, NotificationAdded),
     };
-    for (const feed of Object.values(feeds)) await feed.primed(() => notifyHere(tenant));
+    for (const feed of Object.values(feeds))
+      await feed.primed(() => notifyUser(app, tenant.client, tenant.communityRawId, 'subscription probe'));
     const reportId = (await generateReport(tenant.client, collectionId)).id;
     for (const [transport, feed] of Object.entries(feeds)) {
       const { results } = await feed.collect((r) => r.data?.notificationAdded.subject?.id === reportId);
@@ -358,7 +311,7 @@ describe('telemetry reports', () => {
       expect(
         results.map((r) => r.data?.telemetryReportUpdated),
         transport,
-      ).toEqual([{ id: reportId, status: 'SUCCEEDED', indicatorsSeen: 1, completedAt: expect.any(String) }]);
+      ).toMatchObject([{ id: reportId, status: 'SUCCEEDED', indicatorsSeen: 1, completedAt: expect.any(String) }]);
     }
     // A subscriber to a ready report gets it once and the end.
     const late = await connectWsAs(url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }).collect();
@@ -373,7 +326,7 @@ describe('telemetry reports', () => {
       const collectionId = await collectionSeenOnce(tenant, '203.0.113.202');
       const { reportId, release } = await heldReport(tenant, collectionId);
       const notifications = connectWsAs(api!.url, tenant.client).subscribe(NotificationAdded);
-      await notifications.primed(() => notifyHere(tenant));
+      await notifications.primed(() => notifyUser(app, tenant.client, tenant.communityRawId, 'subscription probe'));
       const feeds = [
         connectWsAs((await app.http()).url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
         connectWsAs(api!.url, tenant.client).subscribe(TelemetryReportUpdated, { id: reportId }),
@@ -402,57 +355,17 @@ describe('telemetry reports', () => {
 // ---------------------------------------------------------------------------------------
 // Detection: alerts raised by events sent here, retrohunts run by the jobs of another process.
 
-const AlertCreated = graphql(`
-  subscription AlertCreated($collectionId: ID) {
-    alertCreated(collectionId: $collectionId) {
-      id
-      value
-      field
-      community {
-        id
-      }
-      collection {
-        id
-      }
-    }
-  }
-`);
-
-const RetrohuntUpdated = graphql(`
-  subscription RetrohuntUpdated($id: ID!) {
-    retrohuntUpdated(id: $id) {
-      id
-      trigger
-      status
-      rangeStart
-      rangeEnd
-      scannedUntil
-      matches
-      alertsCreated
-    }
-  }
-`);
-
 /** A collection with a rule (made with it) watching `values` (IPs), valid for a day already. */
-async function watched(client: Client, communityId: string, values: string[], availableForSubCommunities = false) {
-  const collection = await createCollection(client, {
-    communityId,
-    name: unique('watched'),
-    availableForSubCommunities,
+const watched = (client: Client, communityId: string, values: string[], shared = false) =>
+  collectionWith({ client, communityId }, values, {
+    shared,
     createDetectionRule: true,
+    properties: { validFrom: daysAgo(1) },
   });
-  expect(await importText(client, collection.id, values.join('\n'), { validFrom: daysAgo(1) })).toMatchObject({
-    status: 'SUCCEEDED',
-    created: values.length,
-  });
-  return collection.id;
-}
 
 /** Sends one event with `ip` as the named community's (the client must be allowed to send there). */
-async function sendIp(client: Client, ip: string) {
-  const answer = await sendEvents(client, [{ '@timestamp': new Date().toISOString(), 'destination.ip': ip }]);
-  expect(answer).toMatchObject({ status: 200, accepted: 1 });
-}
+const sendIp = (client: Client, ip: string) =>
+  sendAccepted(client, [{ '@timestamp': new Date().toISOString(), 'destination.ip': ip }]);
 
 /** Probe IPs: each probe event opens a new alert, so a subscriber sees that it is live. */
 const probes = (group: number) =>
@@ -544,8 +457,7 @@ async function heldRetrohunt(tenant: Tenant) {
       days.map((d) => ({ '@timestamp': daysAgo(d), 'source.ip': ip })),
     ),
   ).toMatchObject({ status: 200, accepted: days.length });
-  const created = await tenant.client.gql(CreateDetectionRule, { input: { collectionId, enabled: false } });
-  const ruleId = expectMember(created.createDetectionRule, 'CreateDetectionRuleSuccess').detectionRule.id;
+  const { id: ruleId } = await createRule(tenant.client, collectionId, { enabled: false });
 
   const { pool } = app.services;
   // The row to hold, read first: the held transaction itself touches detection_matches only,
@@ -571,8 +483,7 @@ async function heldRetrohunt(tenant: Tenant) {
     'INSERT INTO detection_matches (rule_id, indicator_id, event_id, ts) VALUES ($1, $2, $3, $4)',
     [fromGlobalId(ruleId).id, rows[0].indicator_id, rows[0].event_id, rows[0].ts],
   );
-  const enabled = await tenant.client.gql(UpdateDetectionRule, { input: { id: ruleId, enabled: true } });
-  const rule = expectMember(enabled.updateDetectionRule, 'UpdateDetectionRuleSuccess').detectionRule;
+  const rule = await updateRule(tenant.client, ruleId, { enabled: true });
   /** Where it waits: the start of the day three days ago. */
   const heldAt = `${daysAgo(3).slice(0, 10)}T00:00:00.000Z`;
   return { retrohuntId: rule.latestRetrohunt!.id, heldAt, release };

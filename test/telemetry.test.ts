@@ -1,38 +1,39 @@
 // Telemetry through the API: events in, sightings counted, reports out.
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { ensurePartitions, SIGHTINGS } from '../src/modules/telemetry/partitions.ts';
-import { graphql } from './generated/gql.ts';
-import type { TelemetryReportDetailsQuery } from './generated/graphql.ts';
+import { describe, expect, it } from 'vitest';
+import { ensurePartitions } from '../src/db/partitions.ts';
+import { SIGHTINGS } from '../src/modules/telemetry/store.ts';
+import type { TelemetryReportNodeQuery } from './generated/graphql.ts';
 import {
   ABC,
   type Client,
-  createCollection,
+  collectionWith,
   createTenant,
   createUser,
   daysAgo,
-  expectMember,
   fromGlobalId,
   generateReport,
+  holdIndicatorRows,
   importText,
   indicatorByValue,
   newCollection,
+  readyReport,
   reportDetails,
+  revokeIndicator,
   type ReportDetails,
+  sendAccepted,
   sendEvents,
   startTestApp,
-  type Tenant,
   toGlobalId,
-  unique,
   waitFor,
   waitForReport,
 } from './kit.ts';
 import {
+  CollectionTelemetryReports,
   GenerateTelemetryReport,
-  LatestTelemetryReport,
   MarkNotificationsRead,
-  RevokeIndicator,
-  TelemetryReportDetails,
-} from './operations.ts';
+  Notifications,
+  TelemetryReportNode,
+} from './documents.ts';
 
 const app = await startTestApp();
 
@@ -74,125 +75,17 @@ describe('telemetry report', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// Operations
-
-const CollectionReports = graphql(`
-  query TelemetryCollectionReports($id: ID!, $first: Int, $after: String) {
-    node(id: $id) {
-      ... on Collection {
-        latestTelemetryReport {
-          id
-          status
-        }
-        telemetryReports(first: $first, after: $after) {
-          totalCount
-          pageInfo {
-            hasNextPage
-            endCursor
-          }
-          edges {
-            node {
-              id
-              status
-            }
-          }
-        }
-      }
-    }
-  }
-`);
-
-const Notifications = graphql(`
-  query TelemetryNotifications($first: Int, $after: String, $unreadOnly: Boolean) {
-    unreadNotificationCount
-    notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          id
-          kind
-          title
-          read
-          subject {
-            __typename
-            id
-            ... on TelemetryReport {
-              status
-              indicatorsSeen
-            }
-          }
-        }
-      }
-    }
-  }
-`);
-
-// ---------------------------------------------------------------------------------------
 // Helpers
 
 const event = (fields: Record<string, unknown>, at = daysAgo(1)) => ({ '@timestamp': at, ...fields });
 const day = (daysBack: number) => daysAgo(daysBack).slice(0, 10);
 
-/** A new collection of the tenant's holding `indicators`, imported through the queue. */
-async function collectionWith(tenant: Pick<Tenant, 'client' | 'communityId'>, indicators: string[], shared = false) {
-  const { id } = await createCollection(tenant.client, {
-    communityId: tenant.communityId,
-    name: unique('iocs'),
-    availableForSubCommunities: shared,
-  });
-  const job = await importText(tenant.client, id, indicators.join('\n'));
-  expect(job).toMatchObject({ status: 'SUCCEEDED', invalid: 0 });
-  return id;
-}
-
-/** Sends events that must all be accepted. */
-async function send(client: Client, events: object[]) {
-  expect(await sendEvents(client, events)).toEqual({
-    status: 200,
-    accepted: events.length,
-    rejected: 0,
-    errors: [],
-  });
-}
-
 /** Polls `probe` until it answers something (a row made by a job after it ended, say). */
 const waitForValue = <T>(probe: () => Promise<T | undefined | null>) =>
   waitFor(probe, { what: 'a notification' }) as Promise<T>;
 
-/** Generates a report and waits for it; it must succeed. */
-async function report(client: Client, collectionId: string) {
-  const done = await waitForReport(client, (await generateReport(client, collectionId)).id);
-  expect(done.status).toBe('SUCCEEDED');
-  return done;
-}
-
 const entriesOf = (details: { entries: { edges: { node: { indicator: { value: string }; sightings: number } }[] } }) =>
   details.entries.edges.map((e) => [e.node.indicator.value, e.node.sightings]);
-
-/**
- * Holds a row lock on a (seen) indicator: a report over its collection then waits, RUNNING,
- * when it writes that indicator's entry, until the lock is released. How a test sees a
- * report before it ends without relying on timing.
- */
-async function holdReportsOf(client: Client, collectionId: string, value: string) {
-  const indicator = await indicatorByValue(client, collectionId, value);
-  const connection = await app.services.pool.connect();
-  await connection.query('BEGIN');
-  await connection.query('SELECT 1 FROM indicators WHERE id = $1 FOR UPDATE', [fromGlobalId(indicator.id).id]);
-  let held = true;
-  const release = async () => {
-    if (!held) return;
-    held = false;
-    await connection.query('COMMIT');
-    connection.release();
-  };
-  onTestFinished(release);
-  return release;
-}
 
 // ---------------------------------------------------------------------------------------
 
@@ -235,7 +128,7 @@ describe('report window', () => {
     }
 
     const before = Date.now();
-    const done = await report(tenant.client, collectionId);
+    const done = await readyReport(tenant.client, collectionId);
     const periodStart = new Date(daysAgo(364, 0));
     expect(done.periodStart).toBe(periodStart.toISOString());
     expect(Date.parse(done.periodEnd)).toBeGreaterThanOrEqual(before - 60_000);
@@ -268,7 +161,7 @@ describe('report entries', () => {
     };
     // Two requests, each with one event of every indicator on one day and the rest on another.
     for (let request = 0; request < 2; request++) {
-      await send(
+      await sendAccepted(
         tenant.client,
         values.flatMap((ip) =>
           Array.from({ length: counts[ip] }, (_, i) =>
@@ -290,7 +183,7 @@ describe('report entries', () => {
     // The ties are not in the order of their values by chance alone: their ids decide.
     expect(expected.filter(([, n]) => n === 4)).toHaveLength(3);
 
-    const done = await report(tenant.client, collectionId);
+    const done = await readyReport(tenant.client, collectionId);
     expect(entriesOf(done)).toEqual(expected);
     expect(done.entries.totalCount).toBe(5);
     const top = done.entries.edges[0].node;
@@ -304,7 +197,7 @@ describe('report entries', () => {
     const paged: (string | number)[][] = [];
     let after: string | null = null;
     for (let pages = 1; ; pages++) {
-      const { node }: TelemetryReportDetailsQuery = await tenant.client.gql(TelemetryReportDetails, {
+      const { node }: TelemetryReportNodeQuery = await tenant.client.gql(TelemetryReportNode, {
         id: done.id,
         first: 2,
         after,
@@ -332,8 +225,7 @@ describe('report entries', () => {
     });
     await importText(tenant.client, collectionId, notYet, { validFrom: daysAgo(-30) });
     const indicator = await indicatorByValue(tenant.client, collectionId, revoked);
-    const revocation = await tenant.client.gql(RevokeIndicator, { input: { id: indicator.id } });
-    expectMember(revocation.revokeIndicator, 'RevokeIndicatorSuccess');
+    await revokeIndicator(tenant.client, indicator.id);
     const all = await Promise.all(
       [revoked, expired, notYet].map((value) => indicatorByValue(tenant.client, collectionId, value)),
     );
@@ -343,13 +235,13 @@ describe('report entries', () => {
       [notYet, false, null, true],
     ]);
 
-    await send(tenant.client, [
+    await sendAccepted(tenant.client, [
       event({ 'source.ip': revoked }),
       event({ 'source.ip': expired }, daysAgo(300)),
       event({ 'source.ip': expired }),
       event({ 'source.ip': notYet }),
     ]);
-    const done = await report(tenant.client, collectionId);
+    const done = await readyReport(tenant.client, collectionId);
     // Ties are ranked by indicator id: the raw UUID, not the base64 of the global id.
     const rawIdOf = (value: string) => fromGlobalId(all.find((i) => i.value === value)!.id).id;
     expect(done.entries.edges.map((e) => [e.node.indicator.value, e.node.sightings, e.node.indicator.revoked])).toEqual(
@@ -371,14 +263,14 @@ describe('report entries', () => {
       sha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
     };
     const collectionId = await collectionWith(tenant, [`${ABC.md5},${ABC.sha1},${ABC.sha256}`, EMPTY.sha1]);
-    await send(tenant.client, [
+    await sendAccepted(tenant.client, [
       event({ 'file.hash.sha1': ABC.sha1 }, daysAgo(3)),
       event({ process: { hash: { md5: ABC.md5.toUpperCase() } } }, daysAgo(2)),
       event({ 'dll.hash.sha256': ABC.sha256 }, daysAgo(1)),
       // Only the SHA-1 of this file is known; its MD5 alongside changes nothing.
       event({ file: { hash: { md5: EMPTY.md5, sha1: EMPTY.sha1 } } }, daysAgo(1)),
     ]);
-    const done = await report(tenant.client, collectionId);
+    const done = await readyReport(tenant.client, collectionId);
     const entries = done.entries.edges.map((e) => e.node);
     expect(entries.map((e) => [e.indicator.type, e.indicator.value, e.sightings])).toEqual([
       ['FILE', ABC.sha256, 3],
@@ -392,19 +284,19 @@ describe('MSSP', () => {
   it('covers the selected communities: by default the MSSP and its sub-communities, or one of them', async () => {
     const mssp = await createTenant(app, { children: 2 });
     const ip = '203.0.113.120';
-    const collectionId = await collectionWith(mssp, [ip], true);
+    const collectionId = await collectionWith(mssp, [ip], { shared: true });
     const [top, one, two] = [mssp.communityId, ...mssp.childIds];
-    await send(mssp.client.withCommunities(top), [event({ 'source.ip': ip }, daysAgo(3))]);
-    await send(
+    await sendAccepted(mssp.client.withCommunities(top), [event({ 'source.ip': ip }, daysAgo(3))]);
+    await sendAccepted(
       mssp.client.withCommunities(one),
       [0, 1].map((i) => event({ 'source.ip': ip }, daysAgo(2, 8 + i))),
     );
-    await send(
+    await sendAccepted(
       mssp.client.withCommunities(two),
       [0, 1, 2].map((i) => event({ 'source.ip': ip }, daysAgo(2, 12 + i))),
     );
 
-    const all = await report(mssp.client, collectionId);
+    const all = await readyReport(mssp.client, collectionId);
     expect(all.communities.map((c) => c.id).sort()).toEqual([top, one, two].sort());
     expect(entriesOf(all)).toEqual([[ip, 6]]);
     expect(all.entries.edges[0].node.heatmap).toEqual([
@@ -412,7 +304,7 @@ describe('MSSP', () => {
       { date: day(2), count: 5 },
     ]);
 
-    const onlyOne = await report(mssp.client.withCommunities(one), collectionId);
+    const onlyOne = await readyReport(mssp.client.withCommunities(one), collectionId);
     expect(onlyOne.communities).toEqual([{ id: one }]);
     expect(entriesOf(onlyOne)).toEqual([[ip, 2]]);
     expect(onlyOne.entries.edges[0].node).toMatchObject({ firstSeen: daysAgo(2, 8), lastSeen: daysAgo(2, 9) });
@@ -421,29 +313,29 @@ describe('MSSP', () => {
   it('is forbidden over a sub-community where the user may not see telemetry, and leaves it out by default', async () => {
     const mssp = await createTenant(app, { children: 2 });
     const ip = '203.0.113.121';
-    const collectionId = await collectionWith(mssp, [ip], true);
+    const collectionId = await collectionWith(mssp, [ip], { shared: true });
     const [one, two] = mssp.childIds;
-    await send(mssp.client.withCommunities(one), [event({ 'source.ip': ip })]);
-    await send(mssp.client.withCommunities(two), [event({ 'source.ip': ip }), event({ 'source.ip': ip })]);
+    await sendAccepted(mssp.client.withCommunities(one), [event({ 'source.ip': ip })]);
+    await sendAccepted(mssp.client.withCommunities(two), [event({ 'source.ip': ip }), event({ 'source.ip': ip })]);
     const user = await createUser(app, [
       { communityId: mssp.childRawIds[0], role: 'analyst' },
       { communityId: mssp.childRawIds[1], role: 'viewer' },
     ]);
 
     // The viewer of client two reads the shared collection there, but not telemetry.
-    const visible = await user.withCommunities(two).gql(LatestTelemetryReport, { id: collectionId });
-    expect(visible.node).toEqual({ latestTelemetryReport: null });
+    const visible = await user.withCommunities(two).gql(CollectionTelemetryReports, { id: collectionId });
+    expect(visible.node).toMatchObject({ latestTelemetryReport: null });
     const refused = await user.withCommunities(two).gql(GenerateTelemetryReport, { input: { collectionId } });
     expect(refused.generateTelemetryReport).toMatchObject({
       __typename: 'ForbiddenError',
       code: 'FORBIDDEN',
       missingPermission: 'VIEW_IOC_COLLECTIONS_TELEMETRY',
     });
-    const reports = await mssp.client.gql(CollectionReports, { id: collectionId, first: 10 });
+    const reports = await mssp.client.gql(CollectionTelemetryReports, { id: collectionId, first: 10 });
     expect(reports.node).toMatchObject({ telemetryReports: { totalCount: 0 } });
 
     // Both selected: the report covers client one only.
-    const done = await report(user, collectionId);
+    const done = await readyReport(user, collectionId);
     expect(done.communities).toEqual([{ id: one }]);
     expect(entriesOf(done)).toEqual([[ip, 1]]);
   });
@@ -454,9 +346,9 @@ describe('latest report, list of reports', () => {
     const tenant = await createTenant(app);
     const ip = '203.0.113.130';
     const collectionId = await collectionWith(tenant, [ip]);
-    await send(tenant.client, [event({ 'source.ip': ip })]);
+    await sendAccepted(tenant.client, [event({ 'source.ip': ip })]);
     const reports = async () => {
-      const { node } = await tenant.client.gql(CollectionReports, { id: collectionId, first: 10 });
+      const { node } = await tenant.client.gql(CollectionTelemetryReports, { id: collectionId, first: 10 });
       if (!node || !('telemetryReports' in node)) return expect.fail('the collection is not visible');
       return node;
     };
@@ -465,7 +357,11 @@ describe('latest report, list of reports', () => {
       telemetryReports: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] },
     });
 
-    const release = await holdReportsOf(tenant.client, collectionId, ip);
+    const release = await holdIndicatorRows(
+      app,
+      collectionId,
+      (await indicatorByValue(tenant.client, collectionId, ip)).id,
+    );
     const first = await generateReport(tenant.client, collectionId);
     expect(first.status).toBe('QUEUED');
     const running = await reports();
@@ -474,18 +370,18 @@ describe('latest report, list of reports', () => {
     expect((await reportDetails(tenant.client, first.id))?.entries.totalCount).toBe(0);
     await release();
     await waitForReport(tenant.client, first.id);
-    expect((await reports()).latestTelemetryReport).toEqual({ id: first.id, status: 'SUCCEEDED' });
+    expect((await reports()).latestTelemetryReport).toMatchObject({ id: first.id, status: 'SUCCEEDED' });
 
-    const second = await report(tenant.client, collectionId);
+    const second = await readyReport(tenant.client, collectionId);
     const after = await reports();
-    expect(after.latestTelemetryReport).toEqual({ id: second.id, status: 'SUCCEEDED' });
+    expect(after.latestTelemetryReport).toMatchObject({ id: second.id, status: 'SUCCEEDED' });
     expect(after.telemetryReports.totalCount).toBe(2);
     expect(after.telemetryReports.edges.map((e) => e.node.id)).toEqual([second.id, first.id]);
     // One at a time, newest first.
-    const firstPage = await tenant.client.gql(CollectionReports, { id: collectionId, first: 1 });
+    const firstPage = await tenant.client.gql(CollectionTelemetryReports, { id: collectionId, first: 1 });
     const one = firstPage.node && 'telemetryReports' in firstPage.node ? firstPage.node.telemetryReports : null;
     expect(one).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true }, edges: [{ node: { id: second.id } }] });
-    const nextPage = await tenant.client.gql(CollectionReports, {
+    const nextPage = await tenant.client.gql(CollectionTelemetryReports, {
       id: collectionId,
       first: 1,
       after: one!.pageInfo.endCursor,
@@ -501,7 +397,7 @@ describe('the ready notification', () => {
     const tenant = await createTenant(app);
     const ip = '203.0.113.140';
     const collectionId = await collectionWith(tenant, [ip, 'never-seen.example']);
-    await send(tenant.client, [event({ 'source.ip': ip })]);
+    await sendAccepted(tenant.client, [event({ 'source.ip': ip })]);
     const colleague = await createUser(app, [{ communityId: tenant.communityRawId, role: 'admin' }]);
     const notifications = (
       client: Client,
@@ -513,8 +409,8 @@ describe('the ready notification', () => {
     expect(initial.notifications.edges.map((e) => e.node.kind)).toEqual(['IMPORT_FINISHED']);
     const importNotification = initial.notifications.edges[0].node;
 
-    const first = await report(tenant.client, collectionId);
-    const second = await report(tenant.client, collectionId);
+    const first = await readyReport(tenant.client, collectionId);
+    const second = await readyReport(tenant.client, collectionId);
     // The job ends, then notifies: wait for the notification itself.
     const forReport = async (reportId: string) => {
       const { notifications: list } = await notifications(tenant.client, {});
@@ -599,8 +495,11 @@ describe('heatmap SVG endpoint', () => {
     const ip = '203.0.113.150';
     const unseen = '203.0.113.151';
     const collectionId = await collectionWith(owner, [ip, unseen]);
-    await send(owner.client, [event({ 'source.ip': ip }, daysAgo(4)), event({ 'source.ip': ip }, daysAgo(4, 13))]);
-    const done = await report(owner.client, collectionId);
+    await sendAccepted(owner.client, [
+      event({ 'source.ip': ip }, daysAgo(4)),
+      event({ 'source.ip': ip }, daysAgo(4, 13)),
+    ]);
+    const done = await readyReport(owner.client, collectionId);
     const entry = done.entries.edges[0].node;
     const reportId = done.id;
     const indicatorId = entry.indicator.id;
@@ -625,8 +524,8 @@ describe('heatmap SVG endpoint', () => {
 
     // The stranger's own report, for ids that are real but not the owner's.
     const strangerCollection = await collectionWith(stranger, [ip]);
-    await send(stranger.client, [event({ 'source.ip': ip })]);
-    const strangerReport = await report(stranger.client, strangerCollection);
+    await sendAccepted(stranger.client, [event({ 'source.ip': ip })]);
+    const strangerReport = await readyReport(stranger.client, strangerCollection);
     const strangerIndicator = strangerReport.entries.edges[0].node.indicator.id;
 
     const notFound = async (client: Client, url: string) => {

@@ -6,53 +6,22 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { revokeApiKey, setMembership } from '../src/modules/communities/service.ts';
-import { notify } from '../src/modules/notifications/service.ts';
-import { graphql } from './generated/gql.ts';
+import { AlertCreated, NotificationAdded, Viewer } from './documents.ts';
 import {
-  createCollection,
+  collectionWith,
   createTenant,
   createTestApp,
   createUser,
   daysAgo,
-  importText,
-  sendEvents,
+  notifyUser,
+  sendAccepted,
   startTestApp,
-  unique,
   waitFor,
   type Client,
   type Role,
   type Tenant,
 } from './kit.ts';
 import { connectWs, connectWsAs, subscribeSse, type Result } from './transports.ts';
-
-const LiveAccessAlerts = graphql(`
-  subscription LiveAccessAlerts {
-    alertCreated {
-      id
-      value
-      community {
-        id
-      }
-    }
-  }
-`);
-
-const LiveAccessNotifications = graphql(`
-  subscription LiveAccessNotifications {
-    notificationAdded {
-      id
-      title
-    }
-  }
-`);
-
-const LiveAccessCommunities = graphql(`
-  query LiveAccessCommunities {
-    communities {
-      id
-    }
-  }
-`);
 
 const app = await startTestApp();
 const { prisma } = app.services;
@@ -90,35 +59,17 @@ const { url } = await app.http();
  */
 async function watchedTenant(): Promise<Tenant & { alert(): Promise<string> }> {
   const tenant = await createTenant(app);
-  const collection = await createCollection(tenant.client, {
-    communityId: tenant.communityId,
-    name: unique('live'),
-    createDetectionRule: true,
-  });
   const ips = Array.from({ length: 60 }, (_, i) => `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`);
-  expect(await importText(tenant.client, collection.id, ips.join('\n'), { validFrom: daysAgo(1) })).toMatchObject({
-    status: 'SUCCEEDED',
-    created: ips.length,
-  });
+  await collectionWith(tenant, ips, { createDetectionRule: true, properties: { validFrom: daysAgo(1) } });
   let sent = 0;
   return {
     ...tenant,
     async alert() {
       const ip = ips[sent++];
-      const answer = await sendEvents(tenant.client, [
-        { '@timestamp': new Date().toISOString(), 'destination.ip': ip },
-      ]);
-      expect(answer).toMatchObject({ status: 200, accepted: 1 });
+      await sendAccepted(tenant.client, [{ '@timestamp': new Date().toISOString(), 'destination.ip': ip }]);
       return ip;
     },
   };
-}
-
-/** A notification for the user in the community; answers its title. */
-async function notifyUser(user: Client, communityRawId: string): Promise<string> {
-  const title = unique('live notice');
-  await notify(app.services, { userId: user.userId, communityId: communityRawId, kind: 'IMPORT_FINISHED', title });
-  return title;
 }
 
 async function keyIdOf(user: Client): Promise<string> {
@@ -143,21 +94,21 @@ describe('a revoked key', () => {
     const viewer = await createUser(app, [{ communityId: tenant.communityRawId, role: 'viewer' }]);
     const socket = connectWsAs(url, viewer);
     const feeds = {
-      wsAlerts: socket.subscribe(LiveAccessAlerts),
-      wsNotifications: socket.subscribe(LiveAccessNotifications),
-      sseAlerts: await subscribeSse(url, viewer, LiveAccessAlerts),
-      sseNotifications: await subscribeSse(url, viewer, LiveAccessNotifications),
+      wsAlerts: socket.subscribe(AlertCreated),
+      wsNotifications: socket.subscribe(NotificationAdded),
+      sseAlerts: await subscribeSse(url, viewer, AlertCreated),
+      sseNotifications: await subscribeSse(url, viewer, NotificationAdded),
     };
     for (const feed of [feeds.wsAlerts, feeds.sseAlerts]) await feed.primed(tenant.alert);
     for (const feed of [feeds.wsNotifications, feeds.sseNotifications]) {
-      await feed.primed(() => notifyUser(viewer, tenant.communityRawId));
+      await feed.primed(() => notifyUser(app, viewer, tenant.communityRawId));
     }
 
     // `key revoke` as the CLI runs it: the change is announced through PostgreSQL.
     expect(await revokeApiKey(prisma, await keyIdOf(viewer))).toMatchObject({ alreadyRevoked: false });
     // Sent right after the revocation: must reach no one.
     const lateIp = await tenant.alert();
-    const lateTitle = await notifyUser(viewer, tenant.communityRawId);
+    const lateTitle = (await notifyUser(app, viewer, tenant.communityRawId)).title;
 
     expect(await withinDeadline(socket.closed, 'close')).toEqual({ code: 4403, reason: 'Forbidden' });
     for (const [name, feed] of Object.entries(feeds)) {
@@ -169,7 +120,7 @@ describe('a revoked key', () => {
         name,
       ).toEqual([]);
     }
-    expect((await viewer.execute(LiveAccessCommunities)).status).toBe(401);
+    expect((await viewer.execute(Viewer)).status).toBe(401);
   });
 });
 
@@ -178,11 +129,11 @@ describe('a demotion', () => {
     const tenant = await watchedTenant();
     const viewer = await createUser(app, [{ communityId: tenant.communityRawId, role: 'viewer' }]);
     const socket = connectWsAs(url, viewer);
-    const wsAlerts = socket.subscribe(LiveAccessAlerts);
-    const wsNotifications = socket.subscribe(LiveAccessNotifications);
-    const sseAlerts = await subscribeSse(url, viewer, LiveAccessAlerts);
+    const wsAlerts = socket.subscribe(AlertCreated);
+    const wsNotifications = socket.subscribe(NotificationAdded);
+    const sseAlerts = await subscribeSse(url, viewer, AlertCreated);
     for (const feed of [wsAlerts, sseAlerts]) await feed.primed(tenant.alert);
-    await wsNotifications.primed(() => notifyUser(viewer, tenant.communityRawId));
+    await wsNotifications.primed(() => notifyUser(app, viewer, tenant.communityRawId));
 
     await giveRole(viewer, tenant.communityRawId, 'sensor');
     const lateIp = await tenant.alert();
@@ -204,7 +155,7 @@ describe('a demotion', () => {
       });
     }
     // Still a member (as sensor): its notifications go on, on the same socket.
-    const title = await notifyUser(viewer, tenant.communityRawId);
+    const title = (await notifyUser(app, viewer, tenant.communityRawId)).title;
     const results = await wsNotifications.until((r) => notificationTitles([r]).includes(title));
     expect(errorCodes(results)).toEqual([]);
   });
@@ -215,13 +166,13 @@ describe('a demotion', () => {
       { communityId: kept.communityRawId, role: 'viewer' },
       { communityId: lost.communityRawId, role: 'viewer' },
     ]);
-    const wsAlerts = connectWsAs(url, viewer).subscribe(LiveAccessAlerts);
-    const sseAlerts = await subscribeSse(url, viewer, LiveAccessAlerts);
+    const wsAlerts = connectWsAs(url, viewer).subscribe(AlertCreated);
+    const sseAlerts = await subscribeSse(url, viewer, AlertCreated);
     // The same viewer acting on the lost community only: it ends when the demotion is seen.
     const lostOnly = connectWs(url, {
       authorization: `Bearer ${viewer.key}`,
       'x-community-ids': lost.communityId,
-    }).subscribe(LiveAccessAlerts);
+    }).subscribe(AlertCreated);
     for (const feed of [wsAlerts, sseAlerts]) await feed.primed(kept.alert);
     await lostOnly.primed(lost.alert);
 
@@ -256,11 +207,11 @@ describe('subscription limits', () => {
   it('refuses the 51st subscription on one socket, which goes on serving the other 50; a completed one frees its slot', async () => {
     const tenant = await createTenant(app);
     const socket = connectWsAs(url, tenant.client);
-    const poke = () => notifyUser(tenant.client, tenant.communityRawId);
-    const [first, ...others] = Array.from({ length: 50 }, () => socket.subscribe(LiveAccessNotifications));
+    const poke = () => notifyUser(app, tenant.client, tenant.communityRawId);
+    const [first, ...others] = Array.from({ length: 50 }, () => socket.subscribe(NotificationAdded));
     for (const feed of [first, ...others]) await feed.primed(poke);
 
-    expect(await socket.subscribe(LiveAccessNotifications).next()).toEqual({
+    expect(await socket.subscribe(NotificationAdded).next()).toEqual({
       ended: true,
       error: [
         {
@@ -272,12 +223,12 @@ describe('subscription limits', () => {
       ],
     });
 
-    const title = await notifyUser(tenant.client, tenant.communityRawId);
+    const title = (await notifyUser(app, tenant.client, tenant.communityRawId)).title;
     for (const feed of [first, ...others]) await feed.until((r) => notificationTitles([r]).includes(title));
 
     // Completing one (the client's return) makes room for another.
     await first.close();
-    await socket.subscribe(LiveAccessNotifications).primed(poke);
+    await socket.subscribe(NotificationAdded).primed(poke);
   });
 
   it('refuses a key more than SUBSCRIPTIONS_MAX_PER_KEY subscriptions over its sockets and SSE streams; an ended one frees its slot', async () => {
@@ -292,20 +243,20 @@ describe('subscription limits', () => {
       data: Array.from({ length: 3 }, () => ({ id: randomUUID(), processId: dead, apiKeyId })),
     });
 
-    const poke = () => notifyUser(tenant.client, tenant.communityRawId);
+    const poke = () => notifyUser(app, tenant.client, tenant.communityRawId);
     const { url: limitedUrl } = await limited.http();
     const [one, two] = [connectWsAs(limitedUrl, tenant.client), connectWsAs(limitedUrl, tenant.client)];
-    const open = [one.subscribe(LiveAccessNotifications), one.subscribe(LiveAccessNotifications)];
+    const open = [one.subscribe(NotificationAdded), one.subscribe(NotificationAdded)];
     for (const feed of open) await feed.primed(poke);
-    const sse = await subscribeSse(limitedUrl, tenant.client, LiveAccessNotifications);
+    const sse = await subscribeSse(limitedUrl, tenant.client, NotificationAdded);
     await sse.primed(poke);
 
     const refusal = [
       'Subscription limit reached: an API key may hold at most 3 open subscriptions over all its connections ' +
         '(SUBSCRIPTIONS_MAX_PER_KEY); end one before starting another',
     ];
-    const overWs = await two.subscribe(LiveAccessNotifications).collect();
-    const overSse = await (await subscribeSse(limitedUrl, tenant.client, LiveAccessNotifications)).collect();
+    const overWs = await two.subscribe(NotificationAdded).collect();
+    const overSse = await (await subscribeSse(limitedUrl, tenant.client, NotificationAdded)).collect();
     for (const { results } of [overWs, overSse]) {
       expect(errorCodes(results)).toEqual(['SUBSCRIPTION_LIMIT']);
       expect(results.flatMap((r) => r.errors!.map((e) => e.message))).toEqual(refusal);
@@ -315,7 +266,7 @@ describe('subscription limits', () => {
     await sse.close();
     const accepted = await waitFor(
       async () => {
-        const feed = two.subscribe(LiveAccessNotifications);
+        const feed = two.subscribe(NotificationAdded);
         const step = await feed.next(300);
         if (step !== 'timeout' && ('ended' in step || step.errors)) return null;
         return feed;

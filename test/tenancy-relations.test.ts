@@ -15,14 +15,20 @@ import {
 import http from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/graphql/schema.ts';
+import { Collections, Indicators, Node, Nodes, UpdateCollection } from './documents.ts';
 import {
+  allIndicators,
   createRule,
   createTenant,
   createUser,
+  expectMember,
   generateReport,
   importText,
+  indicatorPage,
+  type IndicatorPage,
   newCollection,
   previewFile,
+  revokeIndicator,
   sendEvents,
   startTestApp,
   unique,
@@ -46,15 +52,10 @@ async function data(client: Client, query: string, variables?: Record<string, un
 }
 
 /** Turns "available for sub-communities" on or off, as the MSSP's admin does. */
-const setSharing = (client: Client, id: string, availableForSubCommunities: boolean) =>
-  data(client, `mutation($input: UpdateCollectionInput!) { updateCollection(input: $input) { __typename } }`, {
-    input: { id, availableForSubCommunities },
-  });
-
-const revoke = (client: Client, id: string) =>
-  data(client, `mutation($input: RevokeIndicatorInput!) { revokeIndicator(input: $input) { __typename } }`, {
-    input: { id },
-  });
+async function setSharing(client: Client, id: string, availableForSubCommunities: boolean) {
+  const answer = await client.gql(UpdateCollection, { input: { id, availableForSubCommunities } });
+  expectMember(answer.updateCollection, 'UpdateCollectionSuccess');
+}
 
 /** A user whose one role, in the community, grants `VIEW_ALERTS` and nothing else. */
 async function alertsOnlyUser(communityRawId: string): Promise<Client> {
@@ -137,15 +138,8 @@ async function buildWorld(): Promise<World> {
   const collectionId = await newCollection(mssp);
   await setSharing(mssp.client, collectionId, true);
   await importText(mssp.client, collectionId, '198.51.100.7\nrelations.example\nrevoked.example');
-  const indicators = await data(
-    mssp.client,
-    `query($id: ID!) { node(id: $id) { ... on Collection { indicators(first: 10) { edges { node { id value } } } } } }`,
-    { id: collectionId },
-  );
-  const revoked = indicators.node.indicators.edges.find(
-    (e: { node: { value: string } }) => e.node.value === 'revoked.example',
-  );
-  await revoke(mssp.client, revoked.node.id);
+  const indicators = await allIndicators(mssp.client, collectionId);
+  await revokeIndicator(mssp.client, indicators.find((i) => i.value === 'revoked.example')!.id);
   const rule = await createRule(mssp.client, collectionId);
   const preview = await previewFile(mssp.client, collectionId, 'iocs.csv', Buffer.from('value\nfile.example\n'));
   if (preview.__typename !== 'PreviewIndicatorFileSuccess') return expect.fail(JSON.stringify(preview));
@@ -186,9 +180,7 @@ async function buildWorld(): Promise<World> {
     ['Community', mssp.communityId],
     ['Community (client)', clientId],
     ['Collection', collectionId],
-    ...indicators.node.indicators.edges.map(
-      (e: { node: { id: string; value: string } }) => [`Indicator ${e.node.value}`, e.node.id] as [string, string],
-    ),
+    ...indicators.map((i) => [`Indicator ${i.value}`, i.id] as [string, string]),
     ['ImportJob', found.node.imports.edges[0].node.id],
     ['UploadedFile', preview.preview.fileHandle],
     ['DetectionRule', rule.id],
@@ -220,8 +212,7 @@ async function audit(world: World) {
   let checked = 0;
   for (const [viewerName, viewer] of Object.entries(world.viewers)) {
     for (const [what, id] of world.nodeIds) {
-      const typename = (await data(world.mssp.client, `query($id: ID!) { node(id: $id) { __typename } }`, { id })).node
-        .__typename as string;
+      const typename = (await world.mssp.client.gql(Node, { id })).node!.__typename;
       const fields = all.filter((r) => r.type === typename);
       if (!fields.length) continue;
       const answer = await run(
@@ -234,7 +225,7 @@ async function audit(world: World) {
         expect(error.message, `${viewerName}: ${what}`).not.toBe('Unexpected error.');
       const reached = [...nodeIdsIn(answer.data?.node ?? null)];
       if (!reached.length) continue;
-      const visible = await data(viewer, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: reached });
+      const visible = await viewer.gql(Nodes, { ids: reached });
       const hidden = reached.filter((_, i) => visible.nodes[i] === null);
       expect(hidden, `${viewerName} reached through ${what} (${typename}) nodes it may not see`).toEqual([]);
       checked += reached.length;
@@ -252,8 +243,8 @@ describe('relation audit (generated from the schema)', () => {
   it('the world holds an object of every node type, so every relation is exercised', async () => {
     const typenames = new Set<string>();
     for (const id of world.nodeIds.values()) {
-      const { node } = await data(world.mssp.client, `query($id: ID!) { node(id: $id) { __typename } }`, { id });
-      typenames.add(node.__typename);
+      const { node } = await world.mssp.client.gql(Node, { id });
+      typenames.add(node!.__typename);
     }
     const nodeTypes = Object.values(schema.getTypeMap())
       .filter((t) => isObjectType(t) && isNodeType(t))
@@ -334,7 +325,7 @@ describe('people of the community above are shown by role only', () => {
       imports(first: 1) { edges { node { requestedBy { name email } } } }
     } } }`;
     const indicatorId = (await data(mssp.client, READ, { id: collectionId })).node.indicators.edges[0].node.id;
-    await revoke(mssp.client, indicatorId);
+    await revokeIndicator(mssp.client, indicatorId);
     const staff = await app.services.prisma.user.findUniqueOrThrow({ where: { id: mssp.client.userId } });
 
     const own = (await data(mssp.client, READ, { id: collectionId })).node;
@@ -350,10 +341,6 @@ describe('people of the community above are shown by role only', () => {
 });
 
 describe('connection cursors are signed for the viewer', () => {
-  const PAGE = `query($id: ID!, $after: String) { node(id: $id) { ... on Collection {
-    indicators(first: 1, after: $after) { edges { cursor node { value } } pageInfo { endCursor hasNextPage } }
-  } } }`;
-
   it('pages follow with the cursors handed out; forged, foreign and tampered cursors answer like a malformed one', async () => {
     const tenant = await createTenant(app);
     const collectionId = await newCollection(tenant);
@@ -361,14 +348,15 @@ describe('connection cursors are signed for the viewer', () => {
     const values: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = (await data(tenant.client, PAGE, { id: collectionId, after })).node.indicators;
-      values.push(...page.edges.map((e: { node: { value: string } }) => e.node.value));
-      if (!page.pageInfo.hasNextPage) break;
-      after = page.pageInfo.endCursor;
+      const { indicators }: IndicatorPage = await indicatorPage(tenant.client, collectionId, { first: 1, after });
+      values.push(...indicators.edges.map((e) => e.node.value));
+      if (!indicators.pageInfo.hasNextPage) break;
+      after = indicators.pageInfo.endCursor;
     }
+    const page = (cursor: string) => tenant.client.execute(Indicators, { id: collectionId, first: 1, after: cursor });
     expect(values.sort()).toEqual(['one.example', 'three.example', 'two.example']);
 
-    const malformed = await run(tenant.client, PAGE, { id: collectionId, after: 'not a cursor' });
+    const malformed = await page('not a cursor');
     expect(malformed.errors?.[0]).toMatchObject({
       message: expect.stringMatching(/^Invalid cursor/),
       extensions: { code: 'BAD_USER_INPUT' },
@@ -379,21 +367,23 @@ describe('connection cursors are signed for the viewer', () => {
     const foreignCollection = await newCollection(other);
     const foreignRaw = Buffer.from(foreignCollection, 'base64').toString().split(':')[1];
     const forged = Buffer.from(`GPC:S:${foreignRaw}`).toString('base64');
-    const listing = `query($after: String) { collections(first: 5, after: $after) { edges { node { id } } } }`;
     const missing = Buffer.from(`GPC:S:${crypto.randomUUID()}`).toString('base64');
     const answers = await Promise.all(
-      [forged, missing, `${forged}.AAAA`, 'garbage'].map((cursor) => run(tenant.client, listing, { after: cursor })),
+      [forged, missing, `${forged}.AAAA`, 'garbage'].map((cursor) =>
+        tenant.client.execute(Collections, { first: 5, after: cursor }),
+      ),
     );
     for (const answer of answers) expect(answer).toEqual({ status: 200, errors: malformed.errors });
 
     // A cursor handed to one user is not one for another, even of the same community.
-    const first = (await data(tenant.client, PAGE, { id: collectionId, after: null })).node.indicators.pageInfo
-      .endCursor;
+    const first = (await indicatorPage(tenant.client, collectionId, { first: 1 })).indicators.pageInfo.endCursor!;
     const colleague = await createUser(app, [{ communityId: tenant.communityRawId, role: 'admin' }]);
-    expect((await run(colleague, PAGE, { id: collectionId, after: first })).errors).toEqual(malformed.errors);
+    expect((await colleague.execute(Indicators, { id: collectionId, first: 1, after: first })).errors).toEqual(
+      malformed.errors,
+    );
     // Tampered: one character of the signature changed.
     const tampered = first.slice(0, -1) + (first.endsWith('A') ? 'B' : 'A');
-    expect((await run(tenant.client, PAGE, { id: collectionId, after: tampered })).errors).toEqual(malformed.errors);
+    expect((await page(tampered)).errors).toEqual(malformed.errors);
     // Written as a literal in the document instead of a variable: checked the same way.
     const literal = await run(tenant.client, `query { collections(first: 1, after: "${forged}") { totalCount } }`);
     expect(literal.errors).toEqual(malformed.errors);

@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { BATCH_SIZE, runImportJob } from '../src/modules/imports/runner.ts';
-import { graphql } from './generated/gql.ts';
-import { ImportText, Indicators, RevokeIndicator } from './operations.ts';
+import { CollectionImports, ImportText, Notifications } from './documents.ts';
 import {
   ABC,
   allIndicators,
@@ -16,9 +15,11 @@ import {
   importIntoNewCollection,
   importText,
   indicatorByValue,
+  indicatorPage,
   jobState,
   newCollection,
   requestImport,
+  revokeIndicator,
   startTestApp,
   threatId,
   threatIds,
@@ -42,44 +43,6 @@ const manual = await startTestApp({ INDICATOR_QUOTA: String(QUOTA) }, { workers:
 manual.services.boss.send = (async () => null) as never;
 
 const FIXTURES = new URL('../../shared/fixtures/real/', import.meta.url);
-
-const Notifications = graphql(`
-  query TextImportNotifications {
-    notifications(first: 50) {
-      edges {
-        node {
-          id
-          kind
-          title
-          read
-          subject {
-            __typename
-            id
-          }
-        }
-      }
-    }
-  }
-`);
-
-const CollectionImports = graphql(`
-  query TextImportCollectionImports($id: ID!) {
-    node(id: $id) {
-      ... on Collection {
-        indicatorCount
-        imports(first: 20) {
-          totalCount
-          edges {
-            node {
-              id
-              status
-            }
-          }
-        }
-      }
-    }
-  }
-`);
 
 /** Imports with the `manual` service: the job is stored, then run here by `run`. */
 async function importManually(
@@ -112,7 +75,7 @@ function expectCountsAddUp(job: JobState) {
 }
 
 async function collectionState(client: Client, collectionId: string) {
-  const { node } = await client.gql(CollectionImports, { id: collectionId });
+  const { node } = await client.gql(CollectionImports, { id: collectionId, first: 20 });
   if (!node || !('imports' in node)) return expect.fail(`collection ${collectionId} is not visible`);
   return node;
 }
@@ -145,7 +108,7 @@ describe('text import: the job', () => {
 
     const notification = await waitFor(
       async () =>
-        (await tenant.client.gql(Notifications)).notifications.edges
+        (await tenant.client.gql(Notifications, { first: 50 })).notifications.edges
           .map((e) => e.node)
           .find((n) => n.subject?.id === job.id),
       { what: 'the import notification' },
@@ -458,10 +421,7 @@ describe('text import: importing again', () => {
     const collectionId = await newCollection(tenant);
     await importText(tenant.client, collectionId, 'revoked.example');
     const indicator = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
-    const revoked = expectMember(
-      (await tenant.client.gql(RevokeIndicator, { input: { id: indicator.id } })).revokeIndicator,
-      'RevokeIndicatorSuccess',
-    );
+    const revoked = await revokeIndicator(tenant.client, indicator.id);
 
     const job = await importText(tenant.client, collectionId, 'fresh.example\nrevoked[.]example', {
       threatIds: [await threatId(tenant.client, 'Emotet')],
@@ -481,7 +441,7 @@ describe('text import: importing again', () => {
     const after = await indicatorByValue(tenant.client, collectionId, 'revoked.example');
     expect(after).toMatchObject({
       revoked: true,
-      revokedAt: revoked.indicator.revokedAt,
+      revokedAt: revoked.revokedAt,
       threats: [],
       description: null,
     });
@@ -649,7 +609,7 @@ describe('text import: idempotency', () => {
     expect((await collectionState(tenant.client, interruptedCollection)).indicatorCount).toBe(CLEAN.created);
 
     // One notification for the job, when it finally ended.
-    const notifications = (await tenant.client.gql(Notifications)).notifications.edges.filter(
+    const notifications = (await tenant.client.gql(Notifications, { first: 50 })).notifications.edges.filter(
       (e) => e.node.subject?.id === job.id,
     );
     expect(notifications.map((e) => e.node.kind)).toEqual(['IMPORT_FINISHED']);
@@ -710,7 +670,7 @@ describe('text import: idempotency', () => {
       spy.mockRestore();
     }
     expect(await jobState(tenant.client, job.id)).toEqual(finishedJob);
-    const notifications = (await tenant.client.gql(Notifications)).notifications.edges.filter(
+    const notifications = (await tenant.client.gql(Notifications, { first: 50 })).notifications.edges.filter(
       (e) => e.node.subject?.id === job.id,
     );
     expect(notifications).toHaveLength(1);
@@ -788,8 +748,8 @@ describe.skipIf(!existsSync(FIXTURES))('text import: real feeds', () => {
         unchanged: 0,
         invalid: 0,
       });
-      const { node } = await tenant.client.gql(Indicators, { id: collectionId, types: ['IPV4'], first: 1 });
-      expect(node && 'indicators' in node && node.indicators.totalCount).toBe(539);
+      const { indicators } = await indicatorPage(tenant.client, collectionId, { types: ['IPV4'], first: 1 });
+      expect(indicators.totalCount).toBe(539);
     },
   );
 

@@ -119,8 +119,15 @@ export function connectWs(httpUrl: string, connectionParams: Record<string, unkn
     sockets,
     closed,
     subscribe<D, V>(document: TypedDocumentNode<D, V>, variables?: V): Feed<D> {
-      const query = print(document);
-      return new Feed(client.iterate<D>({ query, variables: variables as Record<string, unknown> | undefined }));
+      return this.subscribePayload<D>({ query: print(document), variables: variables as Record<string, unknown> });
+    },
+    /** A subscription sent as the raw payload of a Subscribe message (a trusted document's hash, say). */
+    subscribePayload<D = Record<string, unknown>>(payload: {
+      query: string;
+      variables?: Record<string, unknown>;
+      extensions?: Record<string, unknown>;
+    }): Feed<D> {
+      return new Feed(client.iterate<D>(payload));
     },
   };
 }

@@ -4,28 +4,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getOperationAST, Kind, parse, print, type OperationDefinitionNode } from 'graphql';
-import { createClient } from 'graphql-ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { notify } from '../src/modules/notifications/service.ts';
-import { graphql } from './generated/gql.ts';
-import { createTenant, startTestApp, type TestApp, type Tenant } from './kit.ts';
-import { Feed, type Ended, type Result } from './transports.ts';
-
-const TrustedUnreadCount = graphql(`
-  query TrustedUnreadCount {
-    unreadNotificationCount
-  }
-`);
-
-const TrustedNotificationAdded = graphql(`
-  subscription TrustedNotificationAdded {
-    notificationAdded {
-      id
-      title
-    }
-  }
-`);
+import { describe, expect, it } from 'vitest';
+import { NotificationAdded, Notifications } from './documents.ts';
+import { createTenant, notifyUser, startTestApp, type TestApp, type Tenant } from './kit.ts';
+import { connectWsAs, type Ended, type Feed, type Result } from './transports.ts';
 
 const onlyApp = await startTestApp({ TRUSTED_DOCUMENTS: 'only' }, { workers: false });
 const offApp = await startTestApp({ TRUSTED_DOCUMENTS: 'off' }, { workers: false });
@@ -61,35 +43,18 @@ async function post(app: TestApp, tenant: Tenant, body: object): Promise<Answer>
   return { status: response.status, ...(await response.json()) };
 }
 
-const sockets: (() => unknown)[] = [];
-afterEach(async () => {
-  await Promise.all(sockets.splice(0).map((dispose) => dispose()));
-});
-
 /** A subscription over graphql-ws against the app's real server, with a raw subscribe payload. */
 async function subscribeWs(
   app: TestApp,
   tenant: Tenant,
-  payload: { query: string; operationName?: string; extensions?: Record<string, unknown> },
+  payload: { query: string; extensions?: Record<string, unknown> },
 ) {
   const { url } = await app.http();
-  const client = createClient({
-    url: `${url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${tenant.client.key}` },
-    retryAttempts: 0,
-  });
-  sockets.push(() => client.dispose());
-  return new Feed(client.iterate(payload));
+  return connectWsAs(url, tenant.client).subscribePayload(payload);
 }
 
-const notifyUser = (app: TestApp, tenant: Tenant) => () =>
-  notify(app.services, {
-    userId: tenant.client.userId,
-    communityId: tenant.communityRawId,
-    kind: 'IMPORT_FINISHED',
-    title: 'trusted probe',
-  });
+const notifyTenant = (app: TestApp, tenant: Tenant) => () =>
+  notifyUser(app, tenant.client, tenant.communityRawId, 'trusted probe');
 
 /** The errors a refused graphql-ws subscription ended with. */
 async function refusedOverWs(feed: Feed<unknown>) {
@@ -134,7 +99,7 @@ describe('TRUSTED_DOCUMENTS=only', () => {
 
   it('refuses a document sent as text, and an unknown hash, saying why', async () => {
     const tenant = await createTenant(app);
-    const text = await post(app, tenant, { query: print(TrustedUnreadCount) });
+    const text = await post(app, tenant, { query: print(Notifications) });
     expect(text.status).toBe(400);
     expect(text.data).toBeUndefined();
     expect(text.errors).toEqual([
@@ -161,10 +126,10 @@ describe('TRUSTED_DOCUMENTS=only', () => {
       query: '',
       extensions: persistedQuery(hashOf('WidgetNotificationAdded')),
     });
-    const first = await trusted.primed(notifyUser(app, tenant));
+    const first = await trusted.primed(notifyTenant(app, tenant));
     expect(first).toMatchObject({ data: { notificationAdded: { title: 'trusted probe', kind: 'IMPORT_FINISHED' } } });
 
-    const text = await subscribeWs(app, tenant, { query: print(TrustedNotificationAdded) });
+    const text = await subscribeWs(app, tenant, { query: print(NotificationAdded) });
     const [refused] = await refusedOverWs(text);
     expect(refused.message).toMatch(/^This service runs only trusted documents \(TRUSTED_DOCUMENTS=only\)/);
     expect(refused.extensions).toEqual({ code: 'TRUSTED_DOCUMENT_REQUIRED' });
@@ -178,7 +143,7 @@ describe('TRUSTED_DOCUMENTS=off', () => {
 
   it('runs documents sent as text and known hashes, over HTTP and graphql-ws', async () => {
     const tenant = await createTenant(app);
-    const text = await post(app, tenant, { query: print(TrustedUnreadCount) });
+    const text = await post(app, tenant, { query: print(Notifications) });
     expect(text).toMatchObject({ status: 200, data: { unreadNotificationCount: 0 } });
     const hashed = await post(app, tenant, {
       variables: { first: 5 },
@@ -188,16 +153,16 @@ describe('TRUSTED_DOCUMENTS=off', () => {
     const unknown = await post(app, tenant, { extensions: persistedQuery(UNKNOWN_HASH) });
     expect(unknown.errors?.[0].extensions).toEqual({ code: 'UNKNOWN_DOCUMENT_ID' });
 
-    const byText = await subscribeWs(app, tenant, { query: print(TrustedNotificationAdded) });
+    const byText = await subscribeWs(app, tenant, { query: print(NotificationAdded) });
     const byHash = await subscribeWs(app, tenant, {
       query: '',
       extensions: persistedQuery(hashOf('WidgetNotificationAdded')),
     });
-    const notifyTenant = notifyUser(app, tenant);
-    expect(await byText.primed(notifyTenant)).toMatchObject({
+    const poke = notifyTenant(app, tenant);
+    expect(await byText.primed(poke)).toMatchObject({
       data: { notificationAdded: { title: 'trusted probe' } },
     });
-    expect(await byHash.primed(notifyTenant)).toMatchObject({
+    expect(await byHash.primed(poke)).toMatchObject({
       data: { notificationAdded: { title: 'trusted probe' } },
     });
   });

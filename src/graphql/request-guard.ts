@@ -6,7 +6,7 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Env } from '../config/env.ts';
 import { failureResponse } from '../http-endpoint.ts';
 import type { Services } from '../services.ts';
-import { authenticateRequest } from './context.ts';
+import { identifyRequest } from './context.ts';
 
 const CONTENT_LENGTH = /^\d+$/;
 
@@ -55,7 +55,7 @@ export function useRequestGuard(services: Services): Plugin {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'POST' || url.pathname !== '/graphql') return;
       try {
-        await authenticateRequest(services, request);
+        await identifyRequest(services, request);
       } catch (error) {
         endResponse(failureResponse(services, fetchAPI, url, error));
       }

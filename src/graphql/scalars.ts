@@ -2,6 +2,7 @@
 import { DateTime } from 'luxon';
 import { createGraphQLError } from 'graphql-yoga';
 import { Kind } from 'graphql';
+import { parseDateCell } from '../dates.ts';
 import { builder } from './builder.ts';
 
 function parseDateTime(value: unknown): Date {
@@ -26,7 +27,7 @@ builder.scalarType('DateTime', {
 });
 
 function parseDate(value: unknown): string {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value).isValid) return value;
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && parseDateCell(value) !== null) return value;
   throw createGraphQLError(
     `Date must be an ISO-8601 date, e.g. 2024-01-31; got ${JSON.stringify(value)?.slice(0, 60)}`,
     {

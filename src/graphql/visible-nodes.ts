@@ -55,6 +55,10 @@ function loaderFor(ctx: RequestContext, typename: string): DataLoader<string, un
   return loader;
 }
 
+/** The row of node type `typename` if the viewer may see it as node(id) would, else null. */
+export const readVisibleNode = <Row>(ctx: RequestContext, typename: string, id: string) =>
+  loaderFor(ctx, typename).load(id) as Promise<Row | null>;
+
 /**
  * A resolver for a field that leads to a node: the object if the viewer may see it as
  * node(id) would, null otherwise (a non-null field is one whose parent's own access rule

@@ -32,39 +32,51 @@ export interface RetrohuntJobData {
   retrohuntId: string;
 }
 
-export async function createQueues(boss: PgBoss): Promise<void> {
-  await boss.createQueue(Queue.importDead, { retryLimit: 5, retryDelay: 5 });
-  await boss.createQueue(Queue.import, {
-    retryLimit: 3,
-    retryDelay: 2,
-    retryBackoff: true,
-    // A worker that dies (SIGKILL, lost host) stops sending heartbeats; the job is
-    // retried after this long and resumes from its last committed checkpoint.
-    heartbeatSeconds: 15,
-    expireInSeconds: 6 * 3600,
+type QueueOptions = Parameters<PgBoss['createQueue']>[1];
+
+/**
+ * Queues whose jobs, once their retries are exhausted or their worker kept dying, move to a
+ * dead-letter queue, where a handler marks them failed and tells the user (src/jobs/work.ts).
+ */
+const RETRIED_QUEUES: Record<string, { deadLetter: string; options: QueueOptions }> = {
+  [Queue.import]: {
     deadLetter: Queue.importDead,
-    notify: true,
-  });
-  await boss.createQueue(Queue.importSourceCleanup, { retryLimit: 1 });
+    options: {
+      retryLimit: 3,
+      retryDelay: 2,
+      retryBackoff: true,
+      // A worker that dies (SIGKILL, lost host) stops sending heartbeats; the job is
+      // retried after this long and resumes from its last committed checkpoint.
+      heartbeatSeconds: 15,
+      expireInSeconds: 6 * 3600,
+    },
+  },
   // A report is one statement: a retry starts it over.
-  await boss.createQueue(Queue.telemetryReportDead, { retryLimit: 5, retryDelay: 5 });
-  await boss.createQueue(Queue.telemetryReport, {
-    retryLimit: 2,
-    retryDelay: 2,
-    heartbeatSeconds: 30,
-    expireInSeconds: 3600,
+  [Queue.telemetryReport]: {
     deadLetter: Queue.telemetryReportDead,
-    notify: true,
-  });
-  await boss.createQueue(Queue.telemetryMaintenance, { retryLimit: 1 });
+    options: { retryLimit: 2, retryDelay: 2, heartbeatSeconds: 30, expireInSeconds: 3600 },
+  },
   // Each scanned day commits its progress: a retry resumes after the last one.
-  await boss.createQueue(Queue.retrohuntDead, { retryLimit: 5, retryDelay: 5 });
-  await boss.createQueue(Queue.retrohunt, {
-    retryLimit: 3,
-    retryDelay: 2,
-    heartbeatSeconds: 30,
-    expireInSeconds: 6 * 3600,
+  [Queue.retrohunt]: {
     deadLetter: Queue.retrohuntDead,
-    notify: true,
-  });
+    options: { retryLimit: 3, retryDelay: 2, heartbeatSeconds: 30, expireInSeconds: 6 * 3600 },
+  },
+};
+
+/** Periodic housekeeping: one attempt more, and the next run catches up anyway. */
+const PERIODIC_QUEUES = [Queue.importSourceCleanup, Queue.telemetryMaintenance];
+
+export function deadLetterOf(queue: string): string {
+  const retried = RETRIED_QUEUES[queue];
+  if (!retried) throw new Error(`queue ${queue} has no dead-letter queue`);
+  return retried.deadLetter;
+}
+
+export async function createQueues(boss: PgBoss): Promise<void> {
+  for (const [name, { deadLetter, options }] of Object.entries(RETRIED_QUEUES)) {
+    // The dead-letter queue retries its own handler: a database blip must not lose the failure notice.
+    await boss.createQueue(deadLetter, { retryLimit: 5, retryDelay: 5 });
+    await boss.createQueue(name, { ...options, deadLetter, notify: true });
+  }
+  for (const name of PERIODIC_QUEUES) await boss.createQueue(name, { retryLimit: 1 });
 }

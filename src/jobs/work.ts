@@ -4,6 +4,7 @@
 // never reached the catch. Giving up is idempotent: both may happen.
 import type { WorkOptions } from 'pg-boss';
 import { observed } from '../observability/job-log.ts';
+import { deadLetterOf } from './queues.ts';
 import type { Services } from '../services.ts';
 
 export interface JobHandler<Data extends object> {
@@ -14,8 +15,6 @@ export interface JobHandler<Data extends object> {
   giveUp(data: Data): Promise<void>;
   /** Jobs of this queue one process runs at once. */
   localConcurrency?: number;
-  /** The queue's dead-letter queue (see createQueues). */
-  deadLetter: string;
 }
 
 /**
@@ -50,7 +49,7 @@ export async function workWithRetries<Data extends object>(
     }),
   );
   await boss.work<Data>(
-    handler.deadLetter,
+    deadLetterOf(queue),
     { pollingIntervalSeconds: IDLE_POLL_SECONDS, notifyPollingIntervalSeconds: IDLE_POLL_SECONDS },
     observed(services, (job) => handler.giveUp(job.data)),
   );

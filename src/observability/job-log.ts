@@ -1,11 +1,12 @@
 // One log line per job attempt (queue, job id, attempt, duration, outcome), and the same
 // in the ioc_job_duration_seconds histogram. Job data stays out: it holds tenants' ids.
 import type { Job } from 'pg-boss';
-import type { Services } from '../services.ts';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.ts';
 
 /** A pg-boss work handler (one job per call) that runs `run` and reports how it went. */
 export function observed<J extends Job<unknown>>(
-  { logger, metrics }: Pick<Services, 'logger' | 'metrics'>,
+  { logger, metrics }: { logger: Logger; metrics: Metrics },
   run: (job: J) => Promise<unknown>,
 ): (jobs: J[]) => Promise<void> {
   return async ([job]) => {

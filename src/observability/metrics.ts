@@ -1,18 +1,9 @@
 // What GET /metrics shows (Prometheus text format). One registry per service instance, so
 // that several instances in one process (the tests) count apart. Labels hold operation
 // names, types, codes, queues and outcomes only: never a tenant, user, id or value.
-import {
-  usePrometheus,
-  createCounter,
-  createHistogram,
-  type FillLabelsFnParams,
-} from '@graphql-yoga/plugin-prometheus';
-import { GraphQLError } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { PgBoss, QueueResult } from 'pg-boss';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { maskError } from '../graphql/mask-error.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -31,26 +22,12 @@ export interface Metrics {
 }
 
 /** A GraphQL name (operation names, error codes), at most 100 characters. */
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+export const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
 /** An operation name as a label: a client may send any string as its name; only GraphQL names are kept. */
 export function operationNameLabel(name: string | null | undefined): string {
   if (!name) return 'Anonymous';
   return GRAPHQL_NAME.test(name) ? name : 'invalid';
-}
-
-const operationLabels = (params: FillLabelsFnParams) => ({
-  operationName: operationNameLabel(params.operationName),
-  operationType: params.operationType ?? 'unknown',
-});
-
-/** The code clients see for the error: errors are counted before Yoga masks them, so mask it the same way. */
-function errorCode(params: FillLabelsFnParams): string {
-  if (params.errorPhase === 'parse') return 'GRAPHQL_PARSE_FAILED';
-  if (params.errorPhase === 'validate') return 'GRAPHQL_VALIDATION_FAILED';
-  const shown = maskError(params.error, 'Unexpected error.');
-  const code = shown instanceof GraphQLError ? shown.extensions.code : undefined;
-  return typeof code === 'string' && GRAPHQL_NAME.test(code) ? code : 'INTERNAL_SERVER_ERROR';
 }
 
 export function createMetrics(boss: PgBoss, logger: Logger): Metrics {
@@ -124,86 +101,4 @@ export function createMetrics(boss: PgBoss, logger: Logger): Metrics {
       registers,
     }),
   };
-}
-
-/**
- * GraphQL metrics (@graphql-yoga/plugin-prometheus) into the instance's registry, and
- * GET /metrics. The request URL is left out of every label (a GET query carries variables).
- */
-export function useMetrics(metrics: Metrics): Plugin[] {
-  const { registry } = metrics;
-  return [
-    usePrometheus({
-      registry,
-      endpoint: '/metrics',
-      metrics: {
-        graphql_envelop_request: createCounter({
-          registry,
-          counter: {
-            name: 'graphql_envelop_request',
-            help: 'GraphQL operations executed, by operation name and type',
-            labelNames: ['operationName', 'operationType'],
-          },
-          fillLabelsFn: operationLabels,
-        }),
-        graphql_envelop_request_duration: createHistogram({
-          registry,
-          histogram: {
-            name: 'graphql_envelop_request_duration',
-            help: 'Time to execute GraphQL operations (a subscription: while it was open), by name and type',
-            labelNames: ['operationName', 'operationType'],
-          },
-          fillLabelsFn: operationLabels,
-        }),
-        graphql_envelop_error_result: createCounter({
-          registry,
-          counter: {
-            name: 'graphql_envelop_error_result',
-            help: 'GraphQL errors by code, phase, operation name and type',
-            labelNames: ['operationName', 'operationType', 'phase', 'code'],
-          },
-          fillLabelsFn: (params) => ({
-            ...operationLabels(params),
-            phase: params.errorPhase ?? 'execute',
-            code: errorCode(params),
-          }),
-        }),
-        graphql_yoga_http_duration: createHistogram({
-          registry,
-          histogram: {
-            name: 'graphql_yoga_http_duration',
-            help: 'Time to answer GraphQL HTTP requests, by operation, method and status',
-            labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
-          },
-          fillLabelsFn: (params, { request, response }) => ({
-            ...operationLabels(params),
-            method: request.method,
-            statusCode: response.status,
-          }),
-        }),
-        graphql_envelop_request_time_summary: false,
-        graphql_envelop_phase_parse: false,
-        graphql_envelop_phase_validate: false,
-        graphql_envelop_phase_context: false,
-        graphql_envelop_phase_execute: false,
-        graphql_envelop_phase_subscribe: false,
-        graphql_envelop_deprecated_field: false,
-        graphql_envelop_schema_change: false,
-      },
-    }),
-    {
-      onResponse({ response }) {
-        metrics.httpResponses.inc({ status: String(response.status) });
-      },
-      onSubscribe() {
-        return {
-          onSubscribeResult({ result }) {
-            if (!isAsyncIterable(result)) return;
-            metrics.openSubscriptions.inc();
-            return { onEnd: () => metrics.openSubscriptions.dec() };
-          },
-        };
-      },
-    },
-  ];
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Services } from '../services.ts';
+import type { Logger } from 'pino';
 import { operationNameLabel } from './metrics.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -30,7 +30,7 @@ export function noteViewer(request: Request | undefined, userId: string): void {
   if (request) viewers.set(request, userId);
 }
 
-export function useRequestLog({ logger }: Pick<Services, 'logger'>): Plugin {
+export function useRequestLog({ logger }: { logger: Logger }): Plugin {
   return {
     onRequest({ request }) {
       records.set(request, { id: requestIdOf(request.headers.get('x-request-id')), startedAt: performance.now() });

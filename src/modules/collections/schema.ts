@@ -1,17 +1,19 @@
 import { builder } from '../../graphql/builder.ts';
+import { countedConnection } from '../../graphql/counted-connection.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { Community } from '../communities/schema.ts';
-import type { RequestContext } from '../../services.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
-import { createCollection, updateCollection } from './service.ts';
-import { searchText } from '../../stored-text.ts';
+import { collectionFilter } from '../communities/visibility.ts';
+import { ruleOfNewCollection } from '../detection/service.ts';
+import { collectionsWhere, createCollection, updateCollection } from './service.ts';
+import { collectionListing } from './store.ts';
 
 export const Collection = builder.prismaNode('Collection', {
   id: { field: 'id' },
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'A named set of indicators, owned by one community.',
-  findUnique: nodeAccess('Collection', 'collection', (ctx) => ctx.access.collectionFilter()),
+  findUnique: nodeAccess('Collection', 'collection', (ctx) => collectionFilter(ctx.access)),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
@@ -42,25 +44,14 @@ builder.queryField('collections', (t) =>
         search: t.arg.string(),
         communityId: t.arg.globalID({ for: Community, description: 'Only collections owned by this community.' }),
       },
-      resolve: (query, _, args, ctx) =>
-        ctx.prisma.collection.findMany({ ...query, where: collectionsWhere(ctx, args), orderBy: { id: 'desc' } }),
-      totalCount: (_, args, ctx) => ctx.prisma.collection.count({ where: collectionsWhere(ctx, args) }),
+      ...countedConnection(collectionListing, (ctx, args: Parameters<typeof collectionsWhere>[1]) =>
+        collectionsWhere(ctx.access, args),
+      ),
     },
     { name: 'CollectionConnection' },
     { name: 'CollectionEdge' },
   ),
 );
-
-function collectionsWhere(ctx: RequestContext, args: { search?: string | null; communityId?: { id: string } | null }) {
-  const search = searchText('search', args.search);
-  return {
-    AND: [
-      ctx.access.collectionFilter(),
-      search ? { name: { contains: search, mode: 'insensitive' as const } } : {},
-      args.communityId ? { communityId: args.communityId.id } : {},
-    ],
-  };
-}
 
 const CreateCollectionInput = builder.inputType('CreateCollectionInput', {
   fields: (t) => ({
@@ -93,7 +84,12 @@ builder.mutationField('createCollection', (t) =>
     type: Collection,
     args: { input: t.arg({ type: CreateCollectionInput, required: true }) },
     errors: { types: collectionErrors, dataField: { name: 'collection' } },
-    resolve: (_, { input }, ctx) => createCollection(ctx, { ...input, communityId: input.communityId.id }),
+    resolve: (_, { input }, ctx) =>
+      createCollection(
+        ctx,
+        { ...input, communityId: input.communityId.id },
+        input.createDetectionRule ? ruleOfNewCollection(ctx.viewer.userId) : undefined,
+      ),
   }),
 );
 

@@ -3,7 +3,10 @@ import type { RequestContext } from '../../services.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { Prisma, type Collection } from '../../generated/prisma/client.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
-import { storedText } from '../../stored-text.ts';
+import { searchText, storedText } from '../../stored-text.ts';
+import type { Access } from '../communities/access.ts';
+import { collectionFilter } from '../communities/visibility.ts';
+import { findCollection, insertCollection, updateCollectionRow } from './store.ts';
 
 const NAME_MAX = 200;
 const DESCRIPTION_MAX = 2000;
@@ -39,6 +42,21 @@ function cleanDescription(description: string | null | undefined): string | null
   return text;
 }
 
+/** The collections a list shows: those the viewer may read, narrowed by the list's arguments. */
+export function collectionsWhere(
+  access: Access,
+  args: { search?: string | null; communityId?: { id: string } | null },
+): Prisma.CollectionWhereInput {
+  const search = searchText('search', args.search);
+  return {
+    AND: [
+      collectionFilter(access),
+      search ? { name: { contains: search, mode: 'insensitive' as const } } : {},
+      args.communityId ? { communityId: args.communityId.id } : {},
+    ],
+  };
+}
+
 /** The viewer must hold `permission` in the community itself; an unknown community reads as missing. */
 export function requireCommunityPermission(ctx: RequestContext, communityId: string, permission: Permission): void {
   if (!ctx.access.communityIds.includes(communityId)) throw new NotFoundError('Community');
@@ -53,9 +71,7 @@ export async function findReadableCollection(
   id: string,
   permission: Permission = 'VIEW_IOC_COLLECTIONS',
 ): Promise<Collection> {
-  const collection = await ctx.prisma.collection.findFirst({
-    where: { id, ...ctx.access.collectionFilter(permission) },
-  });
+  const collection = await findCollection(ctx.prisma, { id, ...collectionFilter(ctx.access, permission) });
   if (!collection) throw new NotFoundError('Collection');
   return collection;
 }
@@ -85,23 +101,33 @@ export const isUniqueViolation = (error: unknown) =>
 
 const nameTaken = (name: string) => new ConflictError(`A collection named "${name}" already exists in this community`);
 
-export async function createCollection(ctx: RequestContext, input: CreateCollectionInput): Promise<Collection> {
+/**
+ * Work another module does on a new collection inside the transaction that creates it
+ * (detection: the rule asked for with `createDetectionRule`), so that neither exists alone.
+ */
+export type NewCollectionStep = (tx: Prisma.TransactionClient, collection: Collection) => Promise<unknown>;
+
+export async function createCollection(
+  ctx: RequestContext,
+  input: CreateCollectionInput,
+  withTheCollection?: NewCollectionStep,
+): Promise<Collection> {
   requireCommunityPermission(ctx, input.communityId, 'MANAGE_IOC_COLLECTIONS');
   const withRule = input.createDetectionRule ?? false;
   if (withRule) requireCommunityPermission(ctx, input.communityId, 'MANAGE_DETECTION_RULES');
   const name = cleanName(input.name);
   try {
-    return await ctx.prisma.collection.create({
-      data: {
+    return await ctx.prisma.$transaction(async (tx) => {
+      const collection = await insertCollection(tx, {
         communityId: input.communityId,
         name,
         description: cleanDescription(input.description) ?? null,
         availableForSubCommunities: input.availableForSubCommunities ?? false,
         createDetectionRule: withRule,
         createdById: ctx.viewer.userId,
-        // Enabled at once; there is nothing stored to look back on in an empty collection.
-        detectionRules: withRule ? { create: { name, createdById: ctx.viewer.userId } } : undefined,
-      },
+      });
+      await withTheCollection?.(tx, collection);
+      return collection;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(name);
@@ -113,13 +139,10 @@ export async function updateCollection(ctx: RequestContext, input: UpdateCollect
   const collection = await findManageableCollection(ctx, input.id);
   const name = input.name == null ? undefined : cleanName(input.name);
   try {
-    return await ctx.prisma.collection.update({
-      where: { id: collection.id },
-      data: {
-        name,
-        description: cleanDescription(input.description),
-        availableForSubCommunities: input.availableForSubCommunities ?? undefined,
-      },
+    return await updateCollectionRow(ctx.prisma, collection.id, {
+      name,
+      description: cleanDescription(input.description),
+      availableForSubCommunities: input.availableForSubCommunities ?? undefined,
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw nameTaken(name ?? collection.name);

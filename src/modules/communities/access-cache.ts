@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/prisma.ts';
 import type { AppPubSub } from '../../pubsub.ts';
 import type { Access } from './access.ts';
-import { loadAccess, viewerOfKey, type Viewer } from './service.ts';
+import { loadAccess, viewerOfKey } from './service.ts';
+import type { Viewer } from './store.ts';
 
 /** How stale cached access may get when no change was announced. */
 const ACCESS_RECHECK_MS = 60_000;

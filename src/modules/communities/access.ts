@@ -1,7 +1,7 @@
-// What a viewer may see and do, resolved once per request from the database.
+// What a viewer may see and do, resolved once per request from the database (the where-clauses
+// built from it are in visibility.ts).
 // A membership applies to its community and every community below it (an MSSP
 // analyst works on the clients' sub-communities with the same role).
-import type { Prisma } from '../../generated/prisma/client.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
 
 export class Access {
@@ -52,29 +52,11 @@ export class Access {
     return this.communityIds.filter((id) => this.can(permission, id));
   }
 
-  /** Communities whose "available for sub-communities" collections the viewer may read. */
-  private sharingAncestors(permission: Permission): string[] {
+  /** Communities whose "available for sub-communities" collections the viewer may read with `permission`. */
+  sharingAncestors(permission: Permission): string[] {
     const result = new Set<string>();
     for (const id of this.communitiesWith(permission)) for (const a of this.ancestors.get(id) ?? []) result.add(a);
     return [...result];
-  }
-
-  /** Collections readable with `permission`: the community's own, and those shared down by an ancestor. */
-  collectionFilter(permission: Permission = 'VIEW_IOC_COLLECTIONS'): { OR: Prisma.CollectionWhereInput[] } {
-    return {
-      OR: [
-        { communityId: { in: this.communitiesWith(permission) } },
-        { availableForSubCommunities: true, communityId: { in: this.sharingAncestors(permission) } },
-      ],
-    };
-  }
-
-  canReadCollection(
-    collection: { communityId: string; availableForSubCommunities: boolean },
-    permission: Permission = 'VIEW_IOC_COLLECTIONS',
-  ): boolean {
-    if (this.can(permission, collection.communityId)) return true;
-    return collection.availableForSubCommunities && this.sharingAncestors(permission).includes(collection.communityId);
   }
 }
 

@@ -2,6 +2,8 @@ import { builder } from '../../graphql/builder.ts';
 import { Permission } from '../../generated/prisma/enums.ts';
 import { nodeAccess } from '../../graphql/visible-nodes.ts';
 import { personShownTo } from './access.ts';
+import { findUser, listCommunities, listMemberships } from './store.ts';
+import { actedOnCommunityFilter, visibleCommunityFilter } from './visibility.ts';
 
 export const PermissionEnum = builder.enumType(Permission, { name: 'Permission' });
 
@@ -12,18 +14,16 @@ export const Community = builder.prismaNode('Community', {
   description: 'A tenant. MSSP communities have sub-communities.',
   // Only communities the viewer acts on, or sees above them, resolve; any other id
   // answers like a missing one.
-  findUnique: nodeAccess('Community', 'community', (ctx) => ({
-    AND: [{ id: { in: ctx.access.visibleCommunityIds } }],
-  })),
+  findUnique: nodeAccess('Community', 'community', (ctx) => visibleCommunityFilter(ctx.access)),
   fields: (t) => ({
     name: t.exposeString('name'),
     parent: t.relation('parent', {
       nullable: true,
       description: 'The MSSP community above.',
-      query: (_, ctx) => ({ where: { id: { in: ctx.access.visibleCommunityIds } } }),
+      query: (_, ctx) => ({ where: visibleCommunityFilter(ctx.access) }),
     }),
     children: t.relation('children', {
-      query: (_, ctx) => ({ where: { id: { in: ctx.access.communityIds } }, orderBy: { name: 'asc' } }),
+      query: (_, ctx) => ({ where: actedOnCommunityFilter(ctx.access), orderBy: { name: 'asc' } }),
     }),
     permissions: t.field({
       type: [PermissionEnum],
@@ -37,12 +37,7 @@ builder.queryField('communities', (t) =>
   t.prismaField({
     type: ['Community'],
     description: "Communities the request acts on (all the viewer's, or those named in X-Community-Ids).",
-    resolve: (query, _, __, ctx) =>
-      ctx.prisma.community.findMany({
-        ...query,
-        where: { id: { in: ctx.access.communityIds } },
-        orderBy: { name: 'asc' },
-      }),
+    resolve: (query, _, __, ctx) => listCommunities(ctx.prisma, actedOnCommunityFilter(ctx.access), query),
   }),
 );
 
@@ -52,22 +47,16 @@ const ViewerRef = builder.objectRef<{ userId: string }>('Viewer').implement({
     id: t.id({ resolve: (viewer) => viewer.userId }),
     user: t.prismaField({
       type: 'User',
-      resolve: (query, viewer, _, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: viewer.userId } }),
+      resolve: (query, viewer, _, ctx) => findUser(ctx.prisma, viewer.userId, query),
     }),
     memberships: t.prismaField({
       type: ['Membership'],
-      resolve: (query, viewer, _, ctx) =>
-        ctx.prisma.membership.findMany({ ...query, where: { userId: viewer.userId }, orderBy: { createdAt: 'asc' } }),
+      resolve: (query, viewer, _, ctx) => listMemberships(ctx.prisma, viewer.userId, query),
     }),
     communities: t.prismaField({
       type: ['Community'],
       description: 'Every community the request acts on, with the permissions the viewer has there.',
-      resolve: (query, _, __, ctx) =>
-        ctx.prisma.community.findMany({
-          ...query,
-          where: { id: { in: ctx.access.communityIds } },
-          orderBy: { name: 'asc' },
-        }),
+      resolve: (query, _, __, ctx) => listCommunities(ctx.prisma, actedOnCommunityFilter(ctx.access), query),
     }),
   }),
 });

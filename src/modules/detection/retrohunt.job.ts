@@ -9,6 +9,5 @@ export async function registerDetectionWorkers(services: Services): Promise<void
     what: 'retrohunt',
     run: (data) => runRetrohunt(services, data.retrohuntId),
     giveUp: (data) => failRetrohunt(services, data.retrohuntId, 'an internal error stopped it; see the service log'),
-    deadLetter: Queue.retrohuntDead,
   });
 }

@@ -1,22 +1,17 @@
 import { Repeater, filter, pipe } from 'graphql-yoga';
 import { builder } from '../../graphql/builder.ts';
-import { followJob } from '../../graphql/follow-job.ts';
+import { countedConnection } from '../../graphql/counted-connection.ts';
+import { addJobSubscription, JobStatusEnum } from '../../graphql/job-subscription.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
-import type { Retrohunt as RetrohuntRow } from '../../generated/prisma/client.ts';
 import { AlertStatus, RetrohuntTrigger } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { Community } from '../communities/schema.ts';
 import { Indicator } from '../indicators/schema.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
-import { JobStatusEnum } from '../imports/schema.ts';
-import { alertFilter } from './alerts.ts';
-import {
-  createDetectionRule,
-  detectionRuleFilter,
-  retrohuntFilter,
-  setAlertStatus,
-  updateDetectionRule,
-} from './service.ts';
+import { alertFilter, detectionRuleFilter, retrohuntFilter } from '../communities/visibility.ts';
+import { alertsWhere } from './alerts.ts';
+import { createDetectionRule, setAlertStatus, updateDetectionRule } from './service.ts';
+import { alertListing, findLatestRetrohunt, loadAlert } from './store.ts';
 
 const AlertStatusEnum = builder.enumType(AlertStatus, {
   name: 'AlertStatus',
@@ -41,11 +36,7 @@ export const DetectionRule = builder.prismaNode('DetectionRule', {
       description: 'The newest scan of stored events for this rule, if any.',
       resolve: (query, rule, _, ctx) =>
         // Filtered like Retrohunt nodes: a sub-community sees a shared collection's rule, not its retrohunts.
-        ctx.prisma.retrohunt.findFirst({
-          ...query,
-          where: { ruleId: rule.id, ...retrohuntFilter(ctx.access) },
-          orderBy: { id: 'desc' },
-        }),
+        findLatestRetrohunt(ctx.prisma, query, rule.id, retrohuntFilter(ctx.access)),
     }),
     retrohunts: t.relatedConnection(
       'retrohunts',
@@ -154,32 +145,14 @@ builder.queryField('alerts', (t) =>
         status: t.arg({ type: AlertStatusEnum }),
         retrohunt: t.arg.boolean(),
       },
-      resolve: (query, _, args, ctx) =>
-        ctx.prisma.alert.findMany({ ...query, where: alertsWhere(ctx.access, args), orderBy: { id: 'desc' } }),
-      totalCount: (_, args, ctx) => ctx.prisma.alert.count({ where: alertsWhere(ctx.access, args) }),
+      ...countedConnection(alertListing, (ctx, args: Parameters<typeof alertsWhere>[1]) =>
+        alertsWhere(ctx.access, args),
+      ),
     },
     { name: 'AlertConnection' },
     { name: 'AlertEdge' },
   ),
 );
-
-function alertsWhere(
-  access: Parameters<typeof alertFilter>[0],
-  args: {
-    collectionId?: { id: string } | null;
-    ruleId?: { id: string } | null;
-    status?: AlertStatus | null;
-    retrohunt?: boolean | null;
-  },
-) {
-  return {
-    ...alertFilter(access),
-    ...(args.collectionId ? { collectionId: args.collectionId.id } : {}),
-    ...(args.ruleId ? { ruleId: args.ruleId.id } : {}),
-    ...(args.status ? { status: args.status } : {}),
-    ...(args.retrohunt != null ? { retrohunt: args.retrohunt } : {}),
-  };
-}
 
 const ruleErrors = [ValidationError, NotFoundError, ForbiddenError, ConflictError];
 
@@ -259,22 +232,13 @@ builder.subscriptionField('alertCreated', (t) =>
         ),
         filter((event) => !collectionId || event.collectionId === collectionId.id),
       ),
-    resolve: (query, event: { id: string }, _, ctx) =>
-      ctx.prisma.alert.findFirstOrThrow({ ...query, where: { id: event.id, ...alertFilter(ctx.access) } }),
+    resolve: (query, event: { id: string }, _, ctx) => loadAlert(ctx.prisma, query, event.id, alertFilter(ctx.access)),
   }),
 );
 
-builder.subscriptionField('retrohuntUpdated', (t) =>
-  t.field({
-    type: Retrohunt,
-    description: 'The retrohunt as it is now, then after every scanned day; completes when it has ended.',
-    args: { id: t.arg.globalID({ for: Retrohunt, required: true }) },
-    subscribe: (_, { id }, ctx) =>
-      followJob(
-        ctx.pubsub.subscribe('retrohuntUpdated', id.id),
-        () => ctx.prisma.retrohunt.findFirst({ where: { id: id.id, ...retrohuntFilter(ctx.access) } }),
-        'Retrohunt',
-      ),
-    resolve: (retrohunt: RetrohuntRow) => retrohunt,
-  }),
+addJobSubscription(
+  'retrohuntUpdated',
+  Retrohunt,
+  'Retrohunt',
+  'The retrohunt as it is now, then after every scanned day; completes when it has ended.',
 );

@@ -4,7 +4,7 @@ import { workWithRetries } from '../../jobs/work.ts';
 import { observed } from '../../observability/job-log.ts';
 import type { Services } from '../../services.ts';
 import { failImportJob, runImportJob } from './runner.ts';
-import { deleteExpiredImportSources } from './service.ts';
+import { deleteExpiredImportSources } from './store.ts';
 
 export async function registerImportWorkers(services: Services): Promise<void> {
   const { boss, env, logger } = services;
@@ -18,7 +18,6 @@ export async function registerImportWorkers(services: Services): Promise<void> {
         data.importJobId,
         'The import stopped on an internal error or was interrupted too often; see the service log.',
       ),
-    deadLetter: Queue.importDead,
   });
   await boss.work(
     Queue.importSourceCleanup,

@@ -1,7 +1,7 @@
 // What an import job was asked to do, stored as JSON on the job row and read back by
 // whichever worker runs it.
 import type { IndicatorProperties } from '../indicators/properties.ts';
-import type { ColumnMapping } from './mapping.ts';
+import type { ColumnMapping } from './column-mapping.ts';
 
 interface StoredProperties {
   threatIds?: string[];

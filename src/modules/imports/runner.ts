@@ -4,24 +4,28 @@ import type { ImportJob } from '../../generated/prisma/client.ts';
 import { ImportKind } from '../../generated/prisma/enums.ts';
 import type { Services } from '../../services.ts';
 import { parseObservable } from '../indicators/observable.ts';
-import type { IndicatorProperties } from '../indicators/properties.ts';
 import type { Db } from '../../db/prisma.ts';
 import { queueRetrohuntsForNewIndicators } from '../detection/service.ts';
 import { notify } from '../notifications/service.ts';
-import { writeBatch, type ParsedRow, type RowError } from './batch-writer.ts';
-import { mapRow, ThreatMatcher } from './mapping.ts';
+import { loadThreatMatcher } from '../threats/service.ts';
+import { writeBatch } from './batch-writer.ts';
+import type { ParsedRow, RowError, SourceRow } from './import-rows.ts';
 import { decodeImportOptions, type ImportOptions } from './options.ts';
+import { mapRow } from './row-mapping.ts';
+import {
+  deleteImportSource,
+  findImportJobToRun,
+  loadSourceContent,
+  markImportJobFailed,
+  markImportJobRunning,
+  markImportJobSucceeded,
+  setImportJobHeader,
+  setImportJobTotal,
+} from './store.ts';
 import { readTable } from './tabular/read-table.ts';
-import { loadSourceContent } from './source-store.ts';
 import { countTextRows, textRows } from './text-source.ts';
 
 export const BATCH_SIZE = 5000;
-
-/** A row as a source gives it: an observable still to parse, or a row the source rejected. */
-export type SourceRow = (
-  | { line: number; raw: string; properties: IndicatorProperties }
-  | { line: number; raw: string; error: { code: string; message: string } }
-) & { cells?: string[] };
 
 type ImportServices = Pick<Services, 'prisma' | 'pool' | 'pubsub' | 'env' | 'logger' | 'boss' | 'metrics'>;
 
@@ -43,9 +47,7 @@ async function* sourceRows(
   const file = options.file;
   if (!file) throw new Error(`import ${job.id}: a file import without a mapping`);
   const table = await readTable(content, { sheet: file.sheet });
-  const threats = new ThreatMatcher(
-    await services.prisma.threat.findMany({ select: { id: true, name: true, aliases: true } }),
-  );
+  const threats = await loadThreatMatcher(services.prisma);
   let first = true;
   for await (const row of table.rows) {
     if (first) {
@@ -68,26 +70,17 @@ function parseRow(row: SourceRow): ParsedRow | RowError {
 
 export async function runImportJob(services: ImportServices, importJobId: string): Promise<void> {
   const { prisma } = services;
-  const job = await prisma.importJob.findUnique({
-    where: { id: importJobId },
-    include: { collection: { select: { communityId: true, name: true } } },
-  });
+  const job = await findImportJobToRun(prisma, importJobId);
   if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
   if (!job.sourceId) throw new Error(`import ${job.id}: its source is gone`);
   const options = decodeImportOptions(job.options);
 
   // Only while the job is still open: another attempt may have finished it meanwhile,
   // and a finished job must not go back to RUNNING.
-  const started = await prisma.importJob.updateMany({
-    where: { id: job.id, status: { in: ['QUEUED', 'RUNNING'] } },
-    data: { status: 'RUNNING', startedAt: job.startedAt ?? new Date() },
-  });
-  if (!started.count) return;
+  if (!(await markImportJobRunning(prisma, job.id, job.startedAt ?? new Date()))) return;
   const content = await loadSourceContent(services.pool, job.sourceId);
   // A text's size is known at once; a file's once it has been read.
-  if (job.kind === ImportKind.TEXT) {
-    await prisma.importJob.update({ where: { id: job.id }, data: { total: countTextRows(content.toString('utf8')) } });
-  }
+  if (job.kind === ImportKind.TEXT) await setImportJobTotal(prisma, job.id, countTextRows(content.toString('utf8')));
   publishProgress(services, job.id);
 
   const target = {
@@ -98,7 +91,7 @@ export async function runImportJob(services: ImportServices, importJobId: string
     quota: services.env.INDICATOR_QUOTA,
   };
   const saveHeader = async (header: string[]) => {
-    await prisma.importJob.update({ where: { id: job.id }, data: { header } });
+    await setImportJobHeader(prisma, job.id, header);
   };
   // Resume after the last committed batch of an earlier attempt.
   let index = 0;
@@ -124,17 +117,14 @@ export async function runImportJob(services: ImportServices, importJobId: string
   if (index > batchStart) await flush();
 
   const done = await prisma.$transaction(async (tx) => {
-    const [ended] = await tx.importJob.updateManyAndReturn({
-      where: { id: job.id, status: 'RUNNING' },
-      data: { status: 'SUCCEEDED', finishedAt: new Date(), total: index, sourceId: null },
-    });
+    const ended = await markImportJobSucceeded(tx, job.id, index);
     if (ended?.created) await queueRetrohuntsForNewIndicators(tx as Db, services.boss, job.collectionId, job.createdAt);
     return ended;
   });
   // Another attempt of this job ended it first, and told the user.
   if (!done) return;
   // A text is only needed by this job; uploaded files stay until they expire (re-import).
-  if (job.kind === ImportKind.TEXT) await prisma.importSource.delete({ where: { id: job.sourceId } }).catch(() => {});
+  if (job.kind === ImportKind.TEXT) await deleteImportSource(prisma, job.sourceId).catch(() => {});
   publishProgress(services, job.id);
   await notify(services, {
     userId: job.requestedById,
@@ -148,11 +138,7 @@ export async function runImportJob(services: ImportServices, importJobId: string
 /** Called once an import has no retries left: the user learns why. */
 export async function failImportJob(services: ImportServices, importJobId: string, reason: string): Promise<void> {
   const job = await services.prisma.$transaction(async (tx) => {
-    const [failed] = await tx.importJob.updateManyAndReturn({
-      where: { id: importJobId, status: { in: ['QUEUED', 'RUNNING'] } },
-      data: { status: 'FAILED', finishedAt: new Date(), failureMessage: reason.slice(0, 1000) },
-      include: { collection: { select: { communityId: true, name: true } } },
-    });
+    const failed = await markImportJobFailed(tx, importJobId, reason.slice(0, 1000));
     // The batches committed before the failure are in the collection: detection looks back for them too.
     if (failed?.created)
       await queueRetrohuntsForNewIndicators(tx as Db, services.boss, failed.collectionId, failed.createdAt);

@@ -1,17 +1,17 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
-import { followJob } from '../../graphql/follow-job.ts';
+import { addJobSubscription, JobStatusEnum } from '../../graphql/job-subscription.ts';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ForbiddenError, NotFoundError, UnreadableFileError, ValidationError } from '../../errors.ts';
-import type { ImportJob as ImportJobRow } from '../../generated/prisma/client.ts';
-import { ImportKind, JobStatus } from '../../generated/prisma/enums.ts';
+import { ImportKind } from '../../generated/prisma/enums.ts';
 import { Collection } from '../collections/schema.ts';
 import { IndicatorPropertiesInput } from '../indicators/schema.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
-import { INDICATOR_PROPERTIES } from './mapping.ts';
-import { importJobFilter, previewFile, requestFileImport, requestTextImport, type FilePreview } from './service.ts';
+import { INDICATOR_PROPERTIES } from './column-mapping.ts';
+import { importJobFilter, uploadedFileFilter } from '../communities/visibility.ts';
+import { previewFile, requestFileImport, requestTextImport, type FilePreview } from './service.ts';
+import { findImportJob, findUploadedFile } from './store.ts';
 
-export const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
 const ImportKindEnum = builder.enumType(ImportKind, { name: 'ImportKind' });
 
 builder.prismaObject('ImportRowError', {
@@ -78,8 +78,7 @@ const ImportSuccess = builder.objectRef<{ importJob: { id: string } }>('ImportSu
   fields: (t) => ({
     importJob: t.prismaField({
       type: 'ImportJob',
-      resolve: (query, { importJob }, _, ctx) =>
-        ctx.prisma.importJob.findUniqueOrThrow({ ...query, where: { id: importJob.id } }),
+      resolve: (query, { importJob }, _, ctx) => findImportJob(ctx.prisma, query, importJob.id),
     }),
   }),
 });
@@ -115,22 +114,11 @@ builder.mutationField('importIndicatorsFromText', (t) =>
   }),
 );
 
-builder.subscriptionField('importJobUpdated', (t) =>
-  t.field({
-    type: ImportJob,
-    description: 'The job as it is now, then after every change; completes when the job has ended.',
-    args: { id: t.arg.globalID({ for: ImportJob, required: true }) },
-    subscribe: (_, { id }, ctx) =>
-      followJob(
-        ctx.pubsub.subscribe('importJobUpdated', id.id),
-        () => ctx.prisma.importJob.findFirst({ where: { id: id.id, ...importJobFilter(ctx.access) } }),
-        'ImportJob',
-      ),
-    // The row that decided whether the job has ended is the one delivered: a second read
-    // here could already see the end, which would then be sent twice. Relations the
-    // client selects are loaded from it.
-    resolve: (job: ImportJobRow) => job,
-  }),
+addJobSubscription(
+  'importJobUpdated',
+  ImportJob,
+  'ImportJob',
+  'The job as it is now, then after every change; completes when the job has ended.',
 );
 
 // ---- file imports
@@ -168,12 +156,10 @@ export const UploadedFile = builder.prismaNode('ImportSource', {
   id: { field: 'id' },
   nullable: true,
   description: 'A file uploaded for import; kept for a while so it can be imported again with another mapping.',
+  // Only the fields asked for: never the file's content.
+  select: { id: true },
   // Seen, until it expires, by those who may manage its collection's community (who may import it).
-  findUnique: nodeAccess('UploadedFile', 'importSource', (ctx) => ({
-    kind: 'FILE' as const,
-    expiresAt: { gt: new Date() },
-    collection: { communityId: { in: ctx.access.communitiesWith('MANAGE_IOC_COLLECTIONS') } },
-  })),
+  findUnique: nodeAccess('UploadedFile', 'importSource', (ctx) => uploadedFileFilter(ctx.access)),
   fields: (t) => ({
     fileName: t.exposeString('filename', { nullable: true }),
     size: t.exposeInt('size', { description: 'Bytes.' }),
@@ -205,8 +191,7 @@ const FilePreviewRef = builder.objectRef<FilePreview>('FilePreview').implement({
     }),
     file: t.prismaField({
       type: UploadedFile,
-      resolve: (query, preview, _, ctx) =>
-        ctx.prisma.importSource.findUniqueOrThrow({ ...query, where: { id: preview.fileHandle } }),
+      resolve: (query, preview, _, ctx) => findUploadedFile(ctx.prisma, query, preview.fileHandle),
     }),
     format: t.field({ type: FileFormatEnum, resolve: (preview) => preview.format }),
     sheets: t.exposeStringList('sheets', { description: 'Sheet names of a workbook; empty for CSV.' }),

@@ -1,28 +1,29 @@
 // Import requests: checked here, then run by a pg-boss job (see runner.ts).
 import { fromPrisma } from 'pg-boss';
-import type { Collection, ImportJob } from '../../generated/prisma/client.ts';
+import type { Collection, ImportJob, Prisma } from '../../generated/prisma/client.ts';
 import type { ImportKind } from '../../generated/prisma/enums.ts';
-import type { Context } from '../../graphql/context.ts';
 import { NotFoundError, UnreadableFileError, ValidationError } from '../../errors.ts';
-import type { Db } from '../../db/prisma.ts';
 import { Queue, type ImportJobData } from '../../jobs/queues.ts';
+import type { RequestContext, Services } from '../../services.ts';
 import { uploadedFileName } from '../../stored-text.ts';
 import { findManageableCollection } from '../collections/service.ts';
-import type { Access } from '../communities/access.ts';
 import { parseIndicatorProperties, type IndicatorPropertiesInput } from '../indicators/properties.ts';
-import {
-  checkMapping,
-  detectHeaderRow,
-  suggestMapping,
-  ThreatMatcher,
-  unknownThreatNames,
-  type ColumnMapping,
-  type IndicatorPropertyName,
-} from './mapping.ts';
+import { loadThreatMatcher } from '../threats/service.ts';
+import { checkMapping, type ColumnMapping, type IndicatorPropertyName } from './column-mapping.ts';
+import { detectHeaderRow, suggestMapping, unknownThreatNames } from './column-sniffing.ts';
 import { encodeImportOptions, type ImportOptions } from './options.ts';
-import { loadSourceContent, packSource, storeFileSource } from './source-store.ts';
+import {
+  addPreviewedTables,
+  findStoredFile,
+  insertFileSource,
+  insertImportJob,
+  insertTextSource,
+  loadSourceContent,
+  packSource,
+  type PreviewedTable,
+} from './store.ts';
 import { detectFormat, readTable, type FileFormat } from './tabular/read-table.ts';
-import { UnreadableFileError as UnreadableTableError, type TableRow } from './tabular/table.ts';
+import { UnreadableFileError as UnreadableTableError, type Table, type TableRow } from './tabular/table.ts';
 
 export interface TextImportInput {
   collectionId: string;
@@ -30,12 +31,8 @@ export interface TextImportInput {
   properties?: IndicatorPropertiesInput | null;
 }
 
-/** Import jobs are seen from the collection's own community, not from sub-communities it is shared with. */
-export const importJobFilter = (access: Access) => ({
-  collection: { communityId: { in: access.communitiesWith('VIEW_IOC_COLLECTIONS') } },
-});
-
-type ImportRequestContext = Pick<Context, 'prisma' | 'pool' | 'viewer' | 'access' | 'env' | 'boss'>;
+/** Who asks, and what a request needs to store and queue an import. */
+export type ImportRequestContext = RequestContext & Pick<Services, 'pool' | 'env' | 'boss'>;
 
 const sourceExpiry = (ctx: ImportRequestContext) => new Date(Date.now() + ctx.env.IMPORT_SOURCE_TTL_HOURS * 3600_000);
 
@@ -47,19 +44,17 @@ async function enqueueImport(
   ctx: ImportRequestContext,
   collection: Collection,
   kind: ImportKind,
-  source: (tx: Db) => Promise<{ id: string }>,
+  source: (tx: Prisma.TransactionClient) => Promise<{ id: string }>,
   options: ImportOptions,
 ): Promise<ImportJob> {
   return ctx.prisma.$transaction(async (tx) => {
-    const { id: sourceId } = await source(tx as Db);
-    const job = await tx.importJob.create({
-      data: {
-        collectionId: collection.id,
-        requestedById: ctx.viewer.userId,
-        kind,
-        sourceId,
-        options: encodeImportOptions(options) as object,
-      },
+    const { id: sourceId } = await source(tx);
+    const job = await insertImportJob(tx, {
+      collectionId: collection.id,
+      requestedById: ctx.viewer.userId,
+      kind,
+      sourceId,
+      options: encodeImportOptions(options) as object,
     });
     const data: ImportJobData = { importJobId: job.id };
     await ctx.boss.send(Queue.import, data, { db: fromPrisma(tx) });
@@ -84,15 +79,12 @@ export async function requestTextImport(ctx: ImportRequestContext, input: TextIm
     collection,
     'TEXT',
     (tx) =>
-      tx.importSource.create({
-        data: {
-          collectionId: collection.id,
-          uploadedById: ctx.viewer.userId,
-          kind: 'TEXT',
-          content,
-          size,
-          expiresAt: sourceExpiry(ctx),
-        },
+      insertTextSource(tx, {
+        collectionId: collection.id,
+        uploadedById: ctx.viewer.userId,
+        content,
+        size,
+        expiresAt: sourceExpiry(ctx),
       }),
     { properties },
   );
@@ -134,16 +126,9 @@ export interface FilePreview {
   unknownThreats: string[];
 }
 
-async function threatMatcher(db: Db): Promise<ThreatMatcher> {
-  return new ThreatMatcher(await db.threat.findMany({ select: { id: true, name: true, aliases: true } }));
-}
-
 /** A stored file of the collection, not yet expired; any other handle reads as missing. */
-async function findStoredFile(ctx: ImportRequestContext, collection: Collection, fileHandle: string) {
-  const source = await ctx.prisma.importSource.findFirst({
-    where: { id: fileHandle, collectionId: collection.id, kind: 'FILE', expiresAt: { gt: new Date() } },
-    select: { id: true, filename: true },
-  });
+async function findFile(ctx: ImportRequestContext, collection: Collection, fileHandle: string) {
+  const source = await findStoredFile(ctx.prisma, collection.id, fileHandle);
   if (!source) throw new NotFoundError('File (it may have expired: upload it again)');
   return source;
 }
@@ -163,12 +148,33 @@ async function openTable(content: Buffer, sheet: string | null | undefined, maxR
   }
 }
 
+/** The rows a mapping is checked against: the commented header and the first two rows. */
+const MAPPING_CHECK_ROWS = 2;
+
+function previewedTable(requested: string | null, table: Table, rows: TableRow[]): PreviewedTable {
+  const checked = rows.slice(0, MAPPING_CHECK_ROWS).map((row) => row.cells.length);
+  const columnCount = Math.max(table.commentedHeader?.cells.length ?? 0, ...checked, 1);
+  return { requested, sheet: table.sheet, columnCount };
+}
+
+/** What an import request asking for `requested` will find; asking for the default sheet by name finds the same table. */
+function learntTables(requested: string | null, table: Table, rows: TableRow[]): PreviewedTable[] {
+  const learnt = previewedTable(requested, table, rows);
+  return requested === null && table.sheet !== null ? [learnt, { ...learnt, requested: table.sheet }] : [learnt];
+}
+
+async function readTableShape(ctx: ImportRequestContext, sourceId: string, requested: string | null) {
+  const content = await loadSourceContent(ctx.pool, sourceId);
+  const { table, rows } = await openTable(content, requested, MAPPING_CHECK_ROWS);
+  return previewedTable(requested, table, rows);
+}
+
 export async function previewFile(ctx: ImportRequestContext, input: PreviewInput): Promise<FilePreview> {
   const collection = await findManageableCollection(ctx, input.collectionId);
   if (!input.file === !input.fileHandle) {
     throw new ValidationError('input.file', 'Give either a file to upload or the fileHandle of one uploaded before');
   }
-  const stored = input.fileHandle ? await findStoredFile(ctx, collection, input.fileHandle) : null;
+  const stored = input.fileHandle ? await findFile(ctx, collection, input.fileHandle) : null;
   const content = input.file?.content ?? (await loadSourceContent(ctx.pool, stored!.id));
   const { table, rows } = await openTable(content, input.sheet, PREVIEW_SCAN_ROWS);
 
@@ -186,19 +192,27 @@ export async function previewFile(ctx: ImportRequestContext, input: PreviewInput
   let columnCount = width;
   while (columnCount > 0 && !header?.[columnCount - 1] && dataRows.every((cells) => !cells[columnCount - 1]))
     columnCount -= 1;
-  const threats = await threatMatcher(ctx.prisma);
+  const threats = await loadThreatMatcher(ctx.prisma);
   const mapping = suggestMapping(header, dataRows, threats).slice(0, columnCount);
 
+  const learnt = learntTables(input.sheet ?? null, table, rows);
   const fileName = stored?.filename ?? uploadedFileName(input.file!.name);
-  const fileHandle =
-    stored?.id ??
-    (await storeFileSource(ctx.pool, {
+  let fileHandle: string;
+  if (stored) {
+    fileHandle = stored.id;
+    const known = new Set(stored.previewedTables.map((t) => t.requested));
+    const news = learnt.filter((t) => !known.has(t.requested));
+    if (news.length) await addPreviewedTables(ctx.pool, stored.id, news);
+  } else {
+    fileHandle = await insertFileSource(ctx.pool, {
       collectionId: collection.id,
       uploadedById: ctx.viewer.userId,
       filename: fileName,
       content,
       expiresAt: sourceExpiry(ctx),
-    }));
+      previewedTables: learnt,
+    });
+  }
   return {
     fileHandle,
     fileName,
@@ -232,22 +246,16 @@ export interface FileImportInput {
 
 export async function requestFileImport(ctx: ImportRequestContext, input: FileImportInput): Promise<ImportJob> {
   const collection = await findManageableCollection(ctx, input.collectionId);
-  const source = await findStoredFile(ctx, collection, input.fileHandle);
-  const { table, rows } = await openTable(await loadSourceContent(ctx.pool, source.id), input.sheet, 2);
-  const columnCount = Math.max(table.commentedHeader?.cells.length ?? 0, ...rows.map((r) => r.cells.length), 1);
+  const source = await findFile(ctx, collection, input.fileHandle);
+  const requested = input.sheet ?? null;
+  // The file is read again only for a sheet no preview showed; the job reads it once.
+  const { sheet, columnCount } =
+    source.previewedTables.find((t) => t.requested === requested) ?? (await readTableShape(ctx, source.id, requested));
   const problem = checkMapping(input.mapping, columnCount);
   if (problem) throw new ValidationError('input.mapping', problem);
   const properties = await parseIndicatorProperties(ctx.prisma, input.defaults ?? {}, 'input.defaults');
   return enqueueImport(ctx, collection, 'FILE', async () => source, {
     properties,
-    file: { mapping: input.mapping, ignoreFirstLine: input.ignoreFirstLine, sheet: table.sheet },
+    file: { mapping: input.mapping, ignoreFirstLine: input.ignoreFirstLine, sheet },
   });
-}
-
-/** Sources past their expiry that no queued or running import still needs. */
-export async function deleteExpiredImportSources(db: Db): Promise<number> {
-  const { count } = await db.importSource.deleteMany({
-    where: { expiresAt: { lt: new Date() }, jobs: { none: { status: { in: ['QUEUED', 'RUNNING'] } } } },
-  });
-  return count;
 }

@@ -1,7 +1,7 @@
 // Rows of a text import: one observable per line, blank and comment lines skipped.
 import { isCommentOrBlank } from '../indicators/observable.ts';
 import type { IndicatorProperties } from '../indicators/properties.ts';
-import type { SourceRow } from './runner.ts';
+import type { SourceRow } from './import-rows.ts';
 
 const LINE_BREAK = /\r\n|\n|\r/;
 

@@ -3,6 +3,7 @@ import type { Db } from '../../db/prisma.ts';
 import { ValidationError } from '../../errors.ts';
 import { storedText, storedTextProblem } from '../../stored-text.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
+import { existingThreatIds } from '../threats/store.ts';
 
 export const DESCRIPTION_MAX = 500;
 
@@ -47,7 +48,7 @@ export async function parseIndicatorProperties(
   const properties: IndicatorProperties = {};
   if (input.threatIds != null) {
     const ids = [...new Set(input.threatIds)];
-    const found = await db.threat.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    const found = await existingThreatIds(db, ids);
     if (found.length !== ids.length) throw new ValidationError(`${field}.threatIds`, 'Unknown threat id(s)');
     properties.threatIds = ids;
   }

@@ -6,7 +6,16 @@ import { phaseFromKey } from '../threats/kill-chain.ts';
 import { KillChainPhase, KillChainPhaseInput, Threat } from '../threats/schema.ts';
 import { fileHashList, type HashAlgorithm } from './observable.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
-import { indicatorTotal, indicatorWhere, revokeIndicator, updateIndicator, type IndicatorFilter } from './service.ts';
+import { indicatorFilter } from '../communities/visibility.ts';
+import { findUserIfAny } from '../communities/store.ts';
+import {
+  indicatorCriteria,
+  indicatorTotal,
+  revokeIndicator,
+  updateIndicator,
+  type IndicatorFilter,
+} from './service.ts';
+import { listIndicators } from './store.ts';
 
 export const ObservableTypeEnum = builder.enumType(ObservableType, { name: 'ObservableType' });
 const HashAlgorithmEnum = builder.enumType('HashAlgorithm', { values: ['MD5', 'SHA1', 'SHA256', 'SHA512'] as const });
@@ -23,7 +32,7 @@ export const Indicator = builder.prismaNode('Indicator', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: 'An observable (IP, domain, URL, email or file) with its properties, in one collection.',
-  findUnique: nodeAccess('Indicator', 'indicator', (ctx) => ({ collection: ctx.access.collectionFilter() })),
+  findUnique: nodeAccess('Indicator', 'indicator', (ctx) => indicatorFilter(ctx.access)),
   fields: (t) => ({
     collection: t.field({ type: Collection, resolve: visibleNode('Collection', (i) => i.collectionId) }),
     type: t.field({ type: ObservableTypeEnum, resolve: (i) => i.type }),
@@ -47,8 +56,7 @@ export const Indicator = builder.prismaNode('Indicator', {
     revokedBy: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, i, _, ctx) =>
-        i.revokedById ? ctx.prisma.user.findUnique({ ...query, where: { id: i.revokedById } }) : null,
+      resolve: (query, i, _, ctx) => (i.revokedById ? findUserIfAny(ctx.prisma, i.revokedById, query) : null),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -70,11 +78,7 @@ builder.prismaObjectField(Collection, 'indicators', (t) =>
         revoked: t.arg.boolean({ description: 'true: only revoked; false: only active. Overrides includeRevoked.' }),
       },
       resolve: (query, collection, args, ctx) =>
-        ctx.prisma.indicator.findMany({
-          ...query,
-          where: { collectionId: collection.id, ...indicatorWhere(filterOf(args)) },
-          orderBy: { id: 'desc' },
-        }),
+        listIndicators(ctx.prisma, query, collection.id, indicatorCriteria(filterOf(args))),
       totalCount: (collection, args, ctx) => indicatorTotal(ctx.prisma, collection, filterOf(args)),
     },
     { name: 'IndicatorConnection' },

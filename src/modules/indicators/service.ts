@@ -1,6 +1,6 @@
-// Indicators: listing, edits and revocation. Imports write through src/modules/imports.
-import { awaitBatchesInFlight } from '../detection/matching.ts';
-import type { Collection, Indicator, Prisma } from '../../generated/prisma/client.ts';
+// Indicators: listing, edits and revocation. Imports add and merge them through batch-upsert.ts.
+import { awaitBatchesInFlight } from '../../db/detection-lock.ts';
+import type { Collection, Indicator } from '../../generated/prisma/client.ts';
 import type { Db } from '../../db/prisma.ts';
 import type { ObservableType } from '../../generated/prisma/enums.ts';
 import { IndicatorRevokedError, NotFoundError, ValidationError } from '../../errors.ts';
@@ -10,6 +10,14 @@ import { findManageableCollection } from '../collections/service.ts';
 import { phaseKey, resolveKillChainPhase } from '../threats/kill-chain.ts';
 import { parseObservable, refang } from './observable.ts';
 import { checkValidity, parseIndicatorProperties, type IndicatorPropertiesInput } from './properties.ts';
+import {
+  countIndicators,
+  findIndicator,
+  findVisibleIndicator,
+  markIndicatorRevoked,
+  updateIndicatorProperties,
+  type IndicatorCriteria,
+} from './store.ts';
 
 export interface IndicatorFilter {
   search?: string | null;
@@ -20,42 +28,31 @@ export interface IndicatorFilter {
   revoked?: boolean | null;
 }
 
-export function indicatorWhere(filter: IndicatorFilter): Prisma.IndicatorWhereInput {
-  const and: Prisma.IndicatorWhereInput[] = [];
+/** The listing's filter checked and resolved (kill-chain phases to keys, the search refanged). */
+export function indicatorCriteria(filter: IndicatorFilter): IndicatorCriteria {
   // `revoked` picks one state; otherwise revoked indicators show only when asked for.
-  if (filter.revoked != null) and.push({ revokedAt: filter.revoked ? { not: null } : null });
-  else if (!filter.includeRevoked) and.push({ revokedAt: null });
-  if (filter.types?.length) and.push({ type: { in: filter.types } });
-  if (filter.threatIds?.length) and.push({ threatIds: { hasSome: filter.threatIds } });
+  const criteria: IndicatorCriteria = {
+    revoked: filter.revoked ?? (filter.includeRevoked ? null : false),
+    types: filter.types ?? undefined,
+    threatIds: filter.threatIds ?? undefined,
+  };
   if (filter.killChainPhases?.length) {
-    const keys = filter.killChainPhases.map((p, i) => {
+    criteria.killChainPhases = filter.killChainPhases.map((p, i) => {
       const result = resolveKillChainPhase(p.phaseName, p.killChainName);
       if (!result.ok) throw new ValidationError(`killChainPhases.${i}`, result.message);
       return phaseKey(result.phase);
     });
-    and.push({ killChainPhases: { hasSome: keys } });
   }
   const search = searchText('search', filter.search);
   if (search) {
-    // Searches are refanged, so a pasted `evil[.]com` finds `evil.com`; the trigram
-    // index serves the case-insensitive substring match.
-    const term = refang(search);
-    const hash = term.toLowerCase();
-    // `%` and `_` in the term are literal characters, not LIKE wildcards.
-    const literal = term.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const or: Prisma.IndicatorWhereInput[] = [
-      { value: { contains: literal, mode: 'insensitive' } },
-      { md5: hash },
-      { sha1: hash },
-      { sha256: hash },
-    ];
+    // Searches are refanged, so a pasted `evil[.]com` finds `evil.com`.
+    const text = refang(search);
     // A whole value pasted as it was imported (`münchen.example`, `2001:0DB8::5`,
     // `evil.com.`) finds the indicator by its canonical form.
     const parsed = parseObservable(search);
-    if (parsed.ok) or.push({ value: parsed.observable.value });
-    and.push({ OR: or });
+    criteria.search = { text, hash: text.toLowerCase(), value: parsed.ok ? parsed.observable.value : undefined };
   }
-  return { AND: and };
+  return criteria;
 }
 
 /**
@@ -69,15 +66,13 @@ export function indicatorTotal(
 ): number | Promise<number> {
   const narrowed =
     filter.search?.trim() || filter.types?.length || filter.threatIds?.length || filter.killChainPhases?.length;
-  if (narrowed) return db.indicator.count({ where: { collectionId: collection.id, ...indicatorWhere(filter) } });
+  if (narrowed) return countIndicators(db, collection.id, indicatorCriteria(filter));
   if (filter.revoked != null) return filter.revoked ? collection.revokedIndicators : collection.activeIndicators;
   return collection.activeIndicators + (filter.includeRevoked ? collection.revokedIndicators : 0);
 }
 
 async function findManageableIndicator(ctx: RequestContext, id: string): Promise<Indicator> {
-  const indicator = await ctx.prisma.indicator.findFirst({
-    where: { id, collection: ctx.access.collectionFilter() },
-  });
+  const indicator = await findVisibleIndicator(ctx.prisma, ctx.access, id);
   if (!indicator) throw new NotFoundError('Indicator');
   await findManageableCollection(ctx, indicator.collectionId);
   return indicator;
@@ -98,7 +93,7 @@ export async function updateIndicator(
   // Detection sees the new validity from the next event batch on (see awaitBatchesInFlight).
   return ctx.prisma.$transaction(async (tx) => {
     await awaitBatchesInFlight(tx, indicator.collectionId);
-    return tx.indicator.update({ where: { id: indicator.id }, data: { ...properties, updatedAt: new Date() } });
+    return updateIndicatorProperties(tx, indicator.id, properties);
   });
 }
 
@@ -107,12 +102,9 @@ export async function revokeIndicator(ctx: RequestContext, id: string): Promise<
   const indicator = await findManageableIndicator(ctx, id);
   if (indicator.revokedAt) return indicator;
   // Once this answers, no event batch can still match the indicator (see awaitBatchesInFlight).
-  const [revoked] = await ctx.prisma.$transaction(async (tx) => {
+  const revoked = await ctx.prisma.$transaction(async (tx) => {
     await awaitBatchesInFlight(tx, indicator.collectionId);
-    return tx.indicator.updateManyAndReturn({
-      where: { id: indicator.id, revokedAt: null },
-      data: { revokedAt: new Date(), revokedById: ctx.viewer.userId, updatedAt: new Date() },
-    });
+    return markIndicatorRevoked(tx, indicator.id, ctx.viewer.userId);
   });
-  return revoked ?? ctx.prisma.indicator.findUniqueOrThrow({ where: { id: indicator.id } });
+  return revoked ?? findIndicator(ctx.prisma, indicator.id);
 }

@@ -2,11 +2,14 @@ import { filter, pipe } from 'graphql-yoga';
 import { resolveNodes } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../graphql/builder.ts';
+import { countedConnection } from '../../graphql/counted-connection.ts';
 import type { Context } from '../../graphql/context.ts';
 import { NotificationKind } from '../../generated/prisma/enums.ts';
 import { ForbiddenError } from '../../errors.ts';
 import { nodeAccess } from '../../graphql/visible-nodes.ts';
-import { markNotificationsRead, notificationFilter, notificationForDelivery, sharedDeliveryLoad } from './service.ts';
+import { notificationFilter } from '../communities/visibility.ts';
+import { markNotificationsRead, notificationForDelivery, notificationsWhere, sharedDeliveryLoad } from './service.ts';
+import { countNotifications, notificationListing } from './store.ts';
 
 const NotificationKindEnum = builder.enumType(NotificationKind, { name: 'NotificationKind' });
 
@@ -21,7 +24,7 @@ export const Notification = builder.prismaNode('Notification', {
   // node(id) and nodes(ids) answer null for a missing or hidden id, never an error.
   nullable: true,
   description: "An in-app notification of the viewer's.",
-  findUnique: nodeAccess('Notification', 'notification', (ctx) => notificationFilter(ctx)),
+  findUnique: nodeAccess('Notification', 'notification', (ctx) => notificationFilter(ctx.access)),
   fields: (t) => ({
     kind: t.field({ type: NotificationKindEnum, resolve: (n) => n.kind }),
     title: t.exposeString('title'),
@@ -53,14 +56,9 @@ builder.queryField('notifications', (t) =>
       description:
         'Unread first (newest first), then read ones (most recently read first); `unreadOnly` leaves out what was read.',
       args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
-      resolve: (query, _, { unreadOnly }, ctx) =>
-        ctx.prisma.notification.findMany({
-          ...query,
-          where: notificationFilter(ctx, unreadOnly),
-          orderBy: [{ readAt: { sort: 'desc', nulls: 'first' } }, { id: 'desc' }],
-        }),
-      totalCount: (_, { unreadOnly }, ctx) =>
-        ctx.prisma.notification.count({ where: notificationFilter(ctx, unreadOnly) }),
+      ...countedConnection(notificationListing, (ctx, { unreadOnly }: { unreadOnly?: boolean | null }) =>
+        notificationsWhere(ctx.access, unreadOnly),
+      ),
     },
     { name: 'NotificationConnection' },
     { name: 'NotificationEdge' },
@@ -68,7 +66,7 @@ builder.queryField('notifications', (t) =>
 );
 
 builder.queryField('unreadNotificationCount', (t) =>
-  t.int({ resolve: (_, __, ctx) => ctx.prisma.notification.count({ where: notificationFilter(ctx, true) }) }),
+  t.int({ resolve: (_, __, ctx) => countNotifications(ctx.prisma, notificationsWhere(ctx.access, true)) }),
 );
 
 const MarkNotificationsReadInput = builder.inputType('MarkNotificationsReadInput', {
@@ -93,7 +91,7 @@ builder.mutationField('markNotificationsRead', (t) =>
         ctx,
         input.ids?.map((n) => n.id),
       ),
-      unreadCount: await ctx.prisma.notification.count({ where: notificationFilter(ctx, true) }),
+      unreadCount: await countNotifications(ctx.prisma, notificationsWhere(ctx.access, true)),
     }),
   }),
 );

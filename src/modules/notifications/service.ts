@@ -1,8 +1,10 @@
 // In-app notifications: stored per user, pushed to that user's subscribers on every process.
-import type { Notification } from '../../generated/prisma/client.ts';
+import type { Notification, Prisma } from '../../generated/prisma/client.ts';
 import type { NotificationKind } from '../../generated/prisma/enums.ts';
-import type { Services } from '../../services.ts';
-import type { RequestContext } from '../../services.ts';
+import type { RequestContext, Services } from '../../services.ts';
+import type { Access } from '../communities/access.ts';
+import { notificationFilter } from '../communities/visibility.ts';
+import { findNotification, insertNotification, markRead } from './store.ts';
 
 export interface NewNotification {
   userId: string;
@@ -16,37 +18,27 @@ export async function notify(
   services: Pick<Services, 'prisma' | 'pubsub'>,
   input: NewNotification,
 ): Promise<Notification> {
-  const notification = await services.prisma.notification.create({
-    data: {
-      userId: input.userId,
-      communityId: input.communityId,
-      kind: input.kind,
-      title: input.title,
-      subjectType: input.subject?.type ?? null,
-      subjectId: input.subject?.id ?? null,
-    },
+  const notification = await insertNotification(services.prisma, {
+    userId: input.userId,
+    communityId: input.communityId,
+    kind: input.kind,
+    title: input.title,
+    subjectType: input.subject?.type ?? null,
+    subjectId: input.subject?.id ?? null,
   });
   services.pubsub.publish('notificationAdded', input.userId, { id: notification.id, communityId: input.communityId });
   return notification;
 }
 
-/** The viewer's own notifications, in the communities the request acts on. */
-export function notificationFilter(ctx: RequestContext, unreadOnly?: boolean | null) {
-  return {
-    userId: ctx.viewer.userId,
-    communityId: { in: ctx.access.communityIds },
-    ...(unreadOnly ? { readAt: null } : {}),
-  };
-}
+/** The notifications a list shows: the viewer's own, only the unread ones with `unreadOnly`. */
+export const notificationsWhere = (access: Access, unreadOnly?: boolean | null): Prisma.NotificationWhereInput => ({
+  ...notificationFilter(access),
+  ...(unreadOnly ? { readAt: null } : {}),
+});
 
 /** Marks the given notifications (or all of the viewer's) read; returns how many changed. */
-export async function markNotificationsRead(ctx: RequestContext, ids: string[] | null | undefined): Promise<number> {
-  const { count } = await ctx.prisma.notification.updateMany({
-    where: { ...notificationFilter(ctx, true), ...(ids ? { id: { in: ids } } : {}) },
-    data: { readAt: new Date() },
-  });
-  return count;
-}
+export const markNotificationsRead = (ctx: RequestContext, ids: string[] | null | undefined): Promise<number> =>
+  markRead(ctx.prisma, { ...notificationsWhere(ctx.access, true), ...(ids ? { id: { in: ids } } : {}) });
 
 /**
  * Loads shared by every subscription of this process that delivers the same notification
@@ -72,8 +64,4 @@ export const notificationForDelivery = (
   prisma: Services['prisma'],
   id: string,
   query: { select?: object; include?: object },
-) =>
-  sharedDeliveryLoad(
-    `notification ${id} ${JSON.stringify(query)}`,
-    () => prisma.notification.findUnique({ ...query, where: { id } }) as Promise<Notification | null>,
-  );
+) => sharedDeliveryLoad(`notification ${id} ${JSON.stringify(query)}`, () => findNotification(prisma, id, query));

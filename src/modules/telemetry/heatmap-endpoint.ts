@@ -6,21 +6,19 @@ import { rawIdFromPath } from '../../graphql/global-id.ts';
 import { endpoint, errorResponse } from '../../http-endpoint.ts';
 import type { Services } from '../../services.ts';
 import { renderHeatmapSvg } from './heatmap-svg.ts';
-import { telemetryReportFilter } from './service.ts';
+import { telemetryReportFilter } from '../communities/visibility.ts';
+import { findReportEntry } from './store.ts';
 
 const PATH = /^\/api\/telemetry-reports\/([^/]+)\/heatmaps\/([^/]+)\.svg$/;
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
 export const useHeatmapSvg = (services: Services): Plugin =>
-  endpoint(services, 'GET', PATH, async ({ params: [reportSegment, indicatorSegment], ctx, fetchAPI, request }) => {
+  endpoint(services, 'GET', PATH, async ({ params: [reportSegment, indicatorSegment], caller, fetchAPI, request }) => {
     const reportId = rawIdFromPath(reportSegment, 'TelemetryReport');
     const indicatorId = rawIdFromPath(indicatorSegment, 'Indicator');
     const entry =
       reportId && indicatorId
-        ? await services.prisma.telemetryReportEntry.findFirst({
-            where: { reportId, indicatorId, report: telemetryReportFilter(ctx.access) },
-            include: { report: true, indicator: { select: { value: true } } },
-          })
+        ? await findReportEntry(services.prisma, reportId, indicatorId, telemetryReportFilter(caller.access))
         : null;
     if (!entry) return errorResponse(fetchAPI, 404, 'No such report entry');
     const firstDay = isoDay(entry.report.periodStart);

@@ -1,14 +1,14 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../graphql/builder.ts';
-import { followJob } from '../../graphql/follow-job.ts';
+import { addJobSubscription, JobStatusEnum } from '../../graphql/job-subscription.ts';
 import { ForbiddenError, NotFoundError } from '../../errors.ts';
-import type { TelemetryReport as TelemetryReportRow } from '../../generated/prisma/client.ts';
 import { Collection } from '../collections/schema.ts';
 import { Community } from '../communities/schema.ts';
-import { JobStatusEnum } from '../imports/schema.ts';
 import { Indicator } from '../indicators/schema.ts';
 import { nodeAccess, visibleNode } from '../../graphql/visible-nodes.ts';
-import { requestTelemetryReport, telemetryReportFilter } from './service.ts';
+import { telemetryReportFilter } from '../communities/visibility.ts';
+import { requestTelemetryReport } from './service.ts';
+import { findLatestReport } from './store.ts';
 
 export const TelemetryReport = builder.prismaNode('TelemetryReport', {
   id: { field: 'id' },
@@ -88,11 +88,7 @@ builder.prismaObjectFields(Collection, (t) => ({
     description:
       'The newest report the viewer may see (for the button: none, running or ready); null when there is none.',
     resolve: (query, collection, _, ctx) =>
-      ctx.prisma.telemetryReport.findFirst({
-        ...query,
-        where: { collectionId: collection.id, ...telemetryReportFilter(ctx.access) },
-        orderBy: { id: 'desc' },
-      }),
+      findLatestReport(ctx.prisma, query, collection.id, telemetryReportFilter(ctx.access)),
   }),
   telemetryReports: t.relatedConnection(
     'telemetryReports',
@@ -124,17 +120,9 @@ builder.mutationField('generateTelemetryReport', (t) =>
   }),
 );
 
-builder.subscriptionField('telemetryReportUpdated', (t) =>
-  t.field({
-    type: TelemetryReport,
-    description: 'The report as it is now, then after every change; completes when it is ready or failed.',
-    args: { id: t.arg.globalID({ for: TelemetryReport, required: true }) },
-    subscribe: (_, { id }, ctx) =>
-      followJob(
-        ctx.pubsub.subscribe('telemetryReportUpdated', id.id),
-        () => ctx.prisma.telemetryReport.findFirst({ where: { id: id.id, ...telemetryReportFilter(ctx.access) } }),
-        'TelemetryReport',
-      ),
-    resolve: (report: TelemetryReportRow) => report,
-  }),
+addJobSubscription(
+  'telemetryReportUpdated',
+  TelemetryReport,
+  'TelemetryReport',
+  'The report as it is now, then after every change; completes when it is ready or failed.',
 );

@@ -2,6 +2,7 @@ import { builder } from '../../graphql/builder.ts';
 import { ALL_KILL_CHAIN_PHASES, type KillChainPhase as Phase } from './kill-chain.ts';
 import { nodeAccess } from '../../graphql/visible-nodes.ts';
 import { searchThreatIds } from './service.ts';
+import { countThreats, listThreats } from './store.ts';
 
 export const Threat = builder.prismaNode('Threat', {
   id: { field: 'id' },
@@ -31,10 +32,10 @@ builder.queryField('threats', (t) =>
       args: { search: t.arg.string() },
       resolve: async (query, _, { search }, ctx) => {
         const ids = search?.trim() ? await searchThreatIds(ctx.prisma, search.trim()) : null;
-        return ctx.prisma.threat.findMany({ ...query, where: ids ? { id: { in: ids } } : {}, orderBy: { id: 'asc' } });
+        return listThreats(ctx.prisma, query, ids);
       },
       totalCount: async (_, { search }, ctx) =>
-        search?.trim() ? (await searchThreatIds(ctx.prisma, search.trim())).length : ctx.prisma.threat.count(),
+        search?.trim() ? (await searchThreatIds(ctx.prisma, search.trim())).length : countThreats(ctx.prisma),
     },
     { name: 'ThreatConnection' },
     { name: 'ThreatEdge' },

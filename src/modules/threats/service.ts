@@ -1,13 +1,10 @@
 // The threat catalogue (groups, malware, tools), shared by every community.
 import type { Db } from '../../db/prisma.ts';
 import { storedText } from '../../stored-text.ts';
+import { ThreatMatcher } from './matcher.ts';
+import { allThreatNames, threatIdsMatching, upsertThreats, type ThreatEntry } from './store.ts';
 
-export interface ThreatEntry {
-  name: string;
-  aliases: string[];
-  kind: string;
-  externalId: string | null;
-}
+export type { ThreatEntry };
 
 /**
  * Reads a catalogue in one of the formats analysts have at hand: a list of
@@ -43,42 +40,18 @@ export function parseThreatCatalogue(json: unknown, defaultKind = 'threat'): Thr
   });
 }
 
-// Two statements per entry: a whole ATT&CK catalogue (hundreds of entries) outlasts Prisma's 5 s default.
-const IMPORT_TRANSACTION = { timeout: 120_000 };
-
 /** Inserts or updates (by external id, else by name and kind) every entry; returns counts. */
-export async function importThreatCatalogue(
-  db: Db,
-  entries: ThreatEntry[],
-): Promise<{ created: number; updated: number }> {
-  let created = 0;
-  let updated = 0;
-  await db.$transaction(async (tx) => {
-    for (const entry of entries) {
-      const existing = await tx.threat.findFirst({
-        where: entry.externalId
-          ? { externalId: entry.externalId }
-          : { name: { equals: entry.name, mode: 'insensitive' }, kind: entry.kind },
-        select: { id: true },
-      });
-      if (existing) {
-        await tx.threat.update({ where: { id: existing.id }, data: entry });
-        updated += 1;
-      } else {
-        await tx.threat.create({ data: entry });
-        created += 1;
-      }
-    }
-  }, IMPORT_TRANSACTION);
-  return { created, updated };
+export function importThreatCatalogue(db: Db, entries: ThreatEntry[]): Promise<{ created: number; updated: number }> {
+  return upsertThreats(db, entries);
 }
 
 /** Ids of threats whose name or one of whose aliases contains `search` (case-insensitive). */
 export async function searchThreatIds(db: Db, search: string): Promise<string[]> {
   const term = storedText('search', search);
-  const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    SELECT id::text FROM threats
-     WHERE name ILIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) a WHERE a ILIKE ${pattern})`;
-  return rows.map((r) => r.id);
+  return threatIdsMatching(db, `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+}
+
+/** The catalogue's names and aliases, to find the threats a file names. */
+export async function loadThreatMatcher(db: Db): Promise<ThreatMatcher> {
+  return new ThreatMatcher(await allThreatNames(db));
 }

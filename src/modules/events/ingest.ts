@@ -4,9 +4,9 @@
 // batches already stored stay stored whatever comes later.
 import { DateTime } from 'luxon';
 import type { Services } from '../../services.ts';
+import { storeEvents, type IncomingEvent } from './batch.ts';
 import { parseEventLine } from './ecs.ts';
-import { publishNewAlerts } from '../detection/alerts.ts';
-import { storeEvents, type IncomingEvent } from './event-store.ts';
+import type { EventHook } from './hooks.ts';
 
 const BATCH_EVENTS = 5000;
 const BATCH_CHARS = 8 * 1024 * 1024;
@@ -166,8 +166,11 @@ export interface IngestOptions {
   now?: Date;
 }
 
+export type IngestServices = Pick<Services, 'pool' | 'env' | 'metrics'>;
+
 export async function ingestEvents(
-  services: Pick<Services, 'pool' | 'env' | 'pubsub' | 'metrics'>,
+  services: IngestServices,
+  hooks: readonly EventHook[],
   body: AsyncIterable<Uint8Array>,
   { communityId, ancestorIds, now = new Date() }: IngestOptions,
 ): Promise<IngestResult> {
@@ -203,8 +206,7 @@ export async function ingestEvents(
     batch = [];
     batchChars = 0;
     await writing;
-    writing = storeEvents(pool, events, { communityId, ancestorIds, keepEventsFrom }).then(({ alerts, refused }) => {
-      publishNewAlerts(services, alerts);
+    writing = storeEvents(pool, hooks, events, { communityId, ancestorIds, keepEventsFrom }).then((refused) => {
       result.accepted += events.length - refused.length;
       services.metrics.eventsIngested.inc({ outcome: 'accepted' }, events.length - refused.length);
       for (const { line, reason } of refused) reject(line, reason);

@@ -6,20 +6,17 @@ import { csvStream } from '../../csv-writer.ts';
 import { rawIdFromPath } from '../../graphql/global-id.ts';
 import { endpoint, errorResponse } from '../../http-endpoint.ts';
 import type { Services } from '../../services.ts';
-import { importJobFilter } from './service.ts';
+import { findVisibleImportJob, rowErrorsAfter } from './store.ts';
 
 const PATH = /^\/api\/imports\/([^/]+)\/errors\.csv$/;
 const PAGE = 5000;
 
 export const useRejectedRowsCsv = (services: Services): Plugin =>
-  endpoint(services, 'GET', PATH, async ({ params: [rawId], ctx, fetchAPI }) => {
+  endpoint(services, 'GET', PATH, async ({ params: [rawId], caller, fetchAPI }) => {
     const jobId = rawIdFromPath(rawId, 'ImportJob');
-    const job = jobId
-      ? await services.prisma.importJob.findFirst({ where: { id: jobId, ...importJobFilter(ctx.access) } })
-      : null;
+    const job = jobId ? await findVisibleImportJob(services.prisma, caller.access, jobId) : null;
     if (!job) return errorResponse(fetchAPI, 404, 'Import job not found');
 
-    const { prisma } = services;
     const file = job.kind === 'FILE';
     const header = file
       ? [...job.header, 'error_line', 'error_code', 'error_message']
@@ -28,11 +25,7 @@ export const useRejectedRowsCsv = (services: Services): Plugin =>
     const rows = async function* () {
       yield header;
       for (let afterLine = -1; ;) {
-        const page = await prisma.importRowError.findMany({
-          where: { jobId: job.id, line: { gt: afterLine } },
-          orderBy: { line: 'asc' },
-          take: PAGE,
-        });
+        const page = await rowErrorsAfter(services.prisma, job.id, afterLine, PAGE);
         for (const row of page) {
           const cells = file && row.cells.length ? row.cells : [row.value];
           yield [...cells, String(row.line), row.code, row.message];

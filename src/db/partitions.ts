@@ -1,21 +1,18 @@
-// Partitions of the telemetry tables: a day each for events and their observables, a
-// month each for sightings. Expired data goes by dropping whole partitions (no DELETE,
-// no vacuum debt). Partitions are made ahead by the maintenance job and on demand by
-// ingest, since an event may be for any day inside the retention.
+// Tables partitioned by time, a day or a month a partition (the event tables, sightings).
+// Expired data goes by dropping whole partitions (no DELETE, no vacuum debt). Partitions
+// are made ahead by the hourly upkeep and on demand by ingest, since an event may be for
+// any day inside the retention. Each table is declared by the module that owns it.
 import { DateTime } from 'luxon';
 import type pg from 'pg';
-import { inTransaction } from '../../db/transaction.ts';
+import { inTransaction } from './transaction.ts';
 
 type Granularity = 'day' | 'month';
 
 export interface PartitionedTable {
-  name: 'events' | 'event_observables' | 'sightings';
+  /** A constant of the owning module's store: it is written into DDL as is. */
+  name: string;
   granularity: Granularity;
 }
-
-export const EVENTS: PartitionedTable = { name: 'events', granularity: 'day' };
-export const EVENT_OBSERVABLES: PartitionedTable = { name: 'event_observables', granularity: 'day' };
-export const SIGHTINGS: PartitionedTable = { name: 'sightings', granularity: 'month' };
 
 interface Partition {
   name: string;

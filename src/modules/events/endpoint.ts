@@ -5,11 +5,11 @@
 import type { Plugin } from 'graphql-yoga';
 import { endpoint, errorResponse, jsonResponse } from '../../http-endpoint.ts';
 import type { Services } from '../../services.ts';
-import { ingestEvents } from './ingest.ts';
+import type { EventPipeline } from './pipeline.ts';
 
-export const useEventIngest = (services: Services): Plugin =>
-  endpoint(services, 'POST', /^\/api\/events$/, async ({ request, ctx, fetchAPI }) => {
-    const communities = ctx.access.communitiesWith('INGEST_EVENTS');
+export const useEventIngest = (services: Services, pipeline: EventPipeline): Plugin =>
+  endpoint(services, 'POST', /^\/api\/events$/, async ({ request, caller, fetchAPI }) => {
+    const communities = caller.access.communitiesWith('INGEST_EVENTS');
     if (communities.length === 0) {
       return errorResponse(fetchAPI, 403, 'This API key may not send events: that needs the INGEST_EVENTS permission.');
     }
@@ -47,10 +47,7 @@ export const useEventIngest = (services: Services): Plugin =>
     // Node's web streams are async iterable; the DOM typings used here do not say so.
     const chunks = body as unknown as AsyncIterable<Uint8Array>;
     const [communityId] = communities;
-    const result = await ingestEvents(services, chunks, {
-      communityId,
-      ancestorIds: ctx.access.ancestorsOf(communityId),
-    });
+    const result = await pipeline.ingest(chunks, { communityId, ancestorIds: caller.access.ancestorsOf(communityId) });
     const status = !result.truncated ? 200 : result.truncated.cause === 'TOO_LARGE' ? 413 : 400;
     if (result.truncated) void discardRest(raw);
     return jsonResponse(fetchAPI, status, result);
