@@ -7,25 +7,35 @@
 export const MUTATION_MODULES = {
   observable: { mutate: ['src/modules/indicators/observable.ts'], testFiles: ['test/observable.test.ts'] },
   csv: { mutate: ['src/modules/imports/tabular/csv.ts'], testFiles: ['test/csv.test.ts'] },
-  mapping: { mutate: ['src/modules/imports/mapping.ts'], testFiles: ['test/mapping.test.ts'] },
-  ecs: { mutate: ['src/modules/telemetry/ecs.ts'], testFiles: ['test/ecs.test.ts'] },
+  mapping: {
+    mutate: [
+      'src/modules/imports/column-mapping.ts',
+      'src/modules/imports/column-sniffing.ts',
+      'src/modules/imports/row-mapping.ts',
+    ],
+    testFiles: ['test/mapping.test.ts'],
+  },
+  dates: { mutate: ['src/dates.ts'], testFiles: ['test/dates.test.ts'] },
+  'threat-matcher': { mutate: ['src/modules/threats/matcher.ts'], testFiles: ['test/threat-matcher.test.ts'] },
+  ecs: { mutate: ['src/modules/events/ecs.ts'], testFiles: ['test/ecs.test.ts'] },
   'heatmap-svg': { mutate: ['src/modules/telemetry/heatmap-svg.ts'], testFiles: ['test/heatmap-svg.test.ts'] },
 };
 
 const name = process.env.MUTATION_MODULE;
 const selected = MUTATION_MODULES[name];
-if (!selected) {
-  throw new Error(`set MUTATION_MODULE to one of: ${Object.keys(MUTATION_MODULES).join(', ')}`);
-}
 
 // Not Stryker's `testFiles` option: with it, Stryker 9.6 activates static mutants (module-level
 // constants such as the URL scheme set) only after the module is loaded, and reports them all as
 // survivors (stryker-js#6144). The unit test config reads this instead; Stryker's workers inherit it.
-process.env.MUTATION_TEST_FILES = selected.testFiles.join(',');
+if (selected) process.env.MUTATION_TEST_FILES = selected.testFiles.join(',');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: selected.mutate,
+  // A getter, so that scripts/mutation.ts can import MUTATION_MODULES without choosing one.
+  get mutate() {
+    if (!selected) throw new Error(`set MUTATION_MODULE to one of: ${Object.keys(MUTATION_MODULES).join(', ')}`);
+    return selected.mutate;
+  },
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
   // No database: the unit tests alone, in the same time zone as the full suite.
@@ -34,7 +44,7 @@ export default {
   // Two cores at most on the machines this runs on.
   concurrency: 2,
   timeoutMS: 10_000,
-  reporters: ['clear-text', 'progress', 'html', 'json'],
+  reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   thresholds: { high: 95, low: 90, break: 90 },

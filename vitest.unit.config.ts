@@ -7,6 +7,8 @@ export const UNIT_TEST_FILES = [
   'test/observable.test.ts',
   'test/csv.test.ts',
   'test/mapping.test.ts',
+  'test/dates.test.ts',
+  'test/threat-matcher.test.ts',
   'test/ecs.test.ts',
   'test/heatmap-svg.test.ts',
 ];

@@ -10,7 +10,7 @@ import { createQueues } from './jobs/queues.ts';
 import { AccessCache } from './modules/communities/access-cache.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { SubscriptionLeases } from './modules/subscriptions/service.ts';
-import { createPostgresPubSub } from './pubsub.ts';
+import { createPostgresPubSub } from './db/pubsub.ts';
 import type { Services } from './services.ts';
 
 /** `logDestination`: where log lines go instead of stdout (tests read them). */

@@ -48,7 +48,7 @@ function milliseconds(fraction: string | undefined): number {
 
 /** `Z`, `UTC` → 0; `+01:00`, `+0100`, `+01` → 60; null when out of range. */
 function offsetMinutes(zone: string | undefined): number | null {
-  if (!zone || zone.length === 1 || zone.length === 3) return 0;
+  if (!zone || (zone[0] !== '+' && zone[0] !== '-')) return 0;
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
   const minutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || 0);

@@ -10,7 +10,7 @@ import type { AccessCache } from './modules/communities/access-cache.ts';
 import type { Viewer } from './modules/communities/store.ts';
 import type { SubscriptionLeases } from './modules/subscriptions/service.ts';
 import type { Metrics } from './observability/metrics.ts';
-import type { AppPubSub } from './pubsub.ts';
+import type { AppPubSub } from './db/pubsub.ts';
 
 export interface Services {
   env: Env;

@@ -1,5 +1,6 @@
 // The GraphQL HTTP handler (queries, mutations, SSE subscriptions, GraphiQL). Tests
 // call `yoga.fetch` in-process; src/server.ts adds the WebSocket transport.
+import { databaseAnswers } from './db/prisma.ts';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createFetch } from '@whatwg-node/fetch';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -61,14 +62,8 @@ export function createYogaApp(services: Services): Yoga {
       useReadinessCheck({
         endpoint: '/ready',
         // Not ready is a plain 503: the driver's message would name the database's host and port.
-        check: async () => {
-          try {
-            await services.pool.query('SELECT 1');
-            return (await services.boss.isInstalled()) === true;
-          } catch {
-            return false;
-          }
-        },
+        check: async () =>
+          (await databaseAnswers(services.pool)) && (await services.boss.isInstalled().catch(() => false)) === true,
       }),
       ...queryLimitPlugins(env),
       ...(env.INTROSPECTION ? [] : [useDisableIntrospection()]),

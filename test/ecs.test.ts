@@ -49,11 +49,24 @@ describe('ECS_OBSERVABLE_FIELDS', () => {
     const ipFields = ['source.ip', 'destination.ip', 'client.ip', 'server.ip', 'host.ip'];
     expect([...ECS_OBSERVABLE_FIELDS.IPV4].sort()).toEqual([...ipFields].sort());
     expect(ECS_OBSERVABLE_FIELDS.IPV6).toEqual(ECS_OBSERVABLE_FIELDS.IPV4);
-    expect(ECS_OBSERVABLE_FIELDS.DOMAIN).toHaveLength(12);
-    expect(ECS_OBSERVABLE_FIELDS.DOMAIN).toContain('dns.question.registered_domain');
+    const domainFields = ['dns.question', 'url', 'destination', 'source', 'client', 'server'].flatMap((object) =>
+      object === 'dns.question'
+        ? [`${object}.name`, `${object}.registered_domain`]
+        : [`${object}.domain`, `${object}.registered_domain`],
+    );
+    expect([...ECS_OBSERVABLE_FIELDS.DOMAIN].sort()).toEqual(domainFields.sort());
     expect([...ECS_OBSERVABLE_FIELDS.URL].sort()).toEqual(['url.full', 'url.original']);
-    expect(ECS_OBSERVABLE_FIELDS.EMAIL).toHaveLength(8);
-    expect(ECS_OBSERVABLE_FIELDS.EMAIL).toContain('destination.user.email');
+    const emailFields = [
+      'email.from.address',
+      'email.sender.address',
+      'email.to.address',
+      'email.cc.address',
+      'email.bcc.address',
+      'user.email',
+      'source.user.email',
+      'destination.user.email',
+    ];
+    expect([...ECS_OBSERVABLE_FIELDS.EMAIL].sort()).toEqual(emailFields.sort());
     expect(ECS_OBSERVABLE_FIELDS.FILE).toHaveLength(16);
     for (const object of ['file', 'process', 'dll', 'email.attachments.file']) {
       for (const algorithm of Object.keys(HASHES)) {
@@ -309,9 +322,23 @@ describe('rejections', () => {
     expect(reasonOf(line({ 'email.attachments': [{ file: { hash: { sha1: ` ${SHA1}` } } }] }))).toBe(
       `email.attachments.file.hash.sha1: " ${SHA1}" is not a SHA-1 hash`,
     );
+    for (const hash of [`${MD5.slice(0, 31)}g`, `g${MD5.slice(1)}`]) {
+      expect(reasonOf(line({ 'file.hash.md5': hash }))).toBe(`file.hash.md5: "${hash}" is not an MD5 hash`);
+    }
     expect(reasonOf(line({ 'dll.hash.sha512': 12 }))).toBe(
       'dll.hash.sha512: expected a SHA-512 hash as a string, not a number',
     );
+  });
+
+  it('quotes a bad value whole up to 80 characters, and its quoted form up to 100', () => {
+    const reasonFor = (ip: string) => reasonOf(line({ 'source.ip': ip }));
+    const eighty = 'x'.repeat(80);
+    expect(reasonFor(eighty)).toBe(`source.ip: "${eighty}" is not an IP address`);
+    expect(reasonFor(`${eighty}y`)).toBe(`source.ip: "${eighty}…" is not an IP address`);
+    // 18 quotes escape to 36 characters: 100 quoted characters in all.
+    const escaped = `${'"'.repeat(18)}${'x'.repeat(62)}`;
+    expect(reasonFor(escaped)).toBe(`source.ip: ${JSON.stringify(escaped)} is not an IP address`);
+    expect(reasonFor('\u0000'.repeat(100))).toBe(`source.ip: "${'\\u0000'.repeat(16)}\\u0…" is not an IP address`);
   });
 
   it('quotes at most a short excerpt of a bad value', () => {
@@ -330,7 +357,7 @@ describe('rejections', () => {
 
   it('rejects invalid JSON with a short parser message', () => {
     expect(reasonOf('{"@timestamp": ')).toMatch(/^invalid JSON: /);
-    expect(reasonOf('')).toMatch(/^invalid JSON: /);
+    expect(reasonOf('')).toBe('invalid JSON: Unexpected end of JSON input');
     const reason = reasonOf(`{"message":"${'y'.repeat(1_000_000)}SECRET`);
     expect(reason).toMatch(/^invalid JSON: /);
     expect(reason).not.toContain('SECRET');
@@ -349,6 +376,12 @@ describe('@timestamp', () => {
     expect(timestampOf('2024-01-31T12:00')).toBe('2024-01-31T12:00:00.000Z');
     expect(timestampOf('2024-01-31T12:00:00.123456789Z')).toBe('2024-01-31T12:00:00.123Z');
     expect(timestampOf('2024-01-31T12:00:00,5Z')).toBe('2024-01-31T12:00:00.500Z');
+    expect(timestampOf('2024-01-31T12:34:56Z')).toBe('2024-01-31T12:34:56.000Z');
+  });
+
+  it('accepts offsets up to 18 hours, with minutes up to 59', () => {
+    expect(timestampOf('2024-01-31T12:00:00+18:00')).toBe('2024-01-30T18:00:00.000Z');
+    expect(timestampOf('2024-01-31T12:00:00+05:59')).toBe('2024-01-31T06:01:00.000Z');
   });
 
   it('accepts epoch milliseconds', () => {
@@ -370,6 +403,12 @@ describe('@timestamp', () => {
       '2024-01-31T24:00:00Z',
       '2024-01-31T12:60:00Z',
       '2024-01-31T12:00:00+99:00',
+      '2024-01-31T12:00:00+19:00',
+      '2024-01-31T12:00:00+05:60',
+      '2024-01-31T12:00:60Z',
+      '2024-13-01T12:00:00Z',
+      ' 2024-01-31T12:00:00Z',
+      '2024-01-31T12:00:00Zjunk',
       '31/01/2024 12:00',
       '1706702400000',
     ]) {

@@ -169,6 +169,27 @@ describe('renderHeatmapSvg', () => {
     expect(textOf(byId(descId))).toBe('3 days with sightings, 82 sightings in total, most on 2026-03-04 (40)');
   });
 
+  it('replaces lone surrogates in text and keeps pairs', () => {
+    const { all } = render({ title: 'a\ud800x \udc00 🦠 \ud800' });
+    const titleElement = all.find((node) => node.name === 'title' && node.attributes.id);
+    expect(titleElement && textOf(titleElement)).toBe('a\ufffdx \ufffd 🦠 \ufffd');
+  });
+
+  it('names the busiest day wherever it is, and counts the first and last days', () => {
+    const { all } = render({
+      firstDay: '2026-03-01',
+      lastDay: '2026-03-31',
+      days: [
+        { date: '2026-03-01', count: 2 },
+        { date: '2026-03-15', count: 0 },
+        { date: '2026-03-31', count: 40 },
+      ],
+    });
+    expect(textOf(all.find((node) => node.name === 'desc')!)).toBe(
+      '2 days with sightings, 42 sightings in total, most on 2026-03-31 (40)',
+    );
+  });
+
   it('describes a range without sightings', () => {
     const { all, cells, legendColours } = render();
     expect(textOf(all.find((node) => node.name === 'desc')!)).toBe('No sightings');
@@ -258,6 +279,55 @@ describe('renderHeatmapSvg', () => {
 
     const midMonth = render({ firstDay: '2026-01-15', lastDay: '2026-03-10' });
     expect(midMonth.texts.filter((text) => MONTHS.includes(text))).toEqual(['Jan', 'Feb', 'Mar']);
+  });
+
+  it('puts weekday labels beside their rows, month labels above the grid and the legend below it', () => {
+    const { all, cells } = render();
+    const number = (node: XmlElement, name: string) => Number(node.attributes[name]);
+    const gridLeft = Math.min(...cells.map((cell) => number(cell, 'x')));
+    const gridTop = Math.min(...cells.map((cell) => number(cell, 'y')));
+    const gridBottom = Math.max(...cells.map((cell) => number(cell, 'y') + number(cell, 'height')));
+    const gridRight = Math.max(...cells.map((cell) => number(cell, 'x') + number(cell, 'width')));
+    const label = (name: string) => all.find((node) => node.name === 'text' && textOf(node) === name)!;
+    for (const [name, row] of [
+      ['Mon', 0],
+      ['Wed', 2],
+      ['Fri', 4],
+    ] as const) {
+      const rowCell = cells.find((cell) => number(cell, 'y') === gridTop + row * 13)!;
+      expect(label(name).attributes['text-anchor']).toBe('end');
+      expect(number(label(name), 'x')).toBeLessThan(gridLeft);
+      expect(number(label(name), 'y')).toBeGreaterThan(number(rowCell, 'y'));
+      expect(number(label(name), 'y')).toBeLessThanOrEqual(number(rowCell, 'y') + number(rowCell, 'height'));
+    }
+    expect(number(label('Jan'), 'y')).toBeLessThan(gridTop);
+    const swatches = all.filter(
+      (node) => node.name === 'rect' && !('data-date' in node.attributes) && node.attributes.width !== '100%',
+    );
+    const swatchLefts = swatches.map((swatch) => number(swatch, 'x'));
+    expect(swatchLefts).toEqual(swatchLefts.map((_, index) => swatchLefts[0] + index * 13));
+    for (const swatch of swatches) expect(number(swatch, 'y')).toBeGreaterThan(gridBottom);
+    expect(label('Less').attributes['text-anchor']).toBe('end');
+    expect(number(label('Less'), 'x')).toBeLessThan(swatchLefts[0]);
+    expect(number(label('More'), 'x')).toBeGreaterThan(swatchLefts.at(-1)! + 10);
+    expect(number(label('More'), 'x') + 26).toBe(gridRight);
+    for (const text of [label('Less'), label('More')]) {
+      expect(number(text, 'y')).toBeGreaterThan(number(swatches[0], 'y'));
+      expect(number(text, 'y')).toBeLessThanOrEqual(number(swatches[0], 'y') + 10);
+    }
+  });
+
+  it('renders a week as pinned (review the file when the design changes on purpose)', async () => {
+    const { svg } = render({
+      firstDay: '2026-02-26',
+      lastDay: '2026-03-04',
+      days: [
+        { date: '2026-02-27', count: 1 },
+        { date: '2026-03-01', count: 5 },
+        { date: '2026-03-02', count: 40 },
+      ],
+    });
+    await expect(svg).toMatchFileSnapshot('./__snapshots__/heatmap-week.svg');
   });
 
   it('keeps labels and the legend inside the view box', () => {

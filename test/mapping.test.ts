@@ -3,86 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { IndicatorProperties } from '../src/modules/indicators/properties.ts';
-import { parseDateCell } from '../src/dates.ts';
 import { checkMapping, splitMultiValue, type ColumnMapping } from '../src/modules/imports/column-mapping.ts';
 import { detectHeaderRow, suggestMapping, unknownThreatNames } from '../src/modules/imports/column-sniffing.ts';
 import type { SourceRow } from '../src/modules/imports/import-rows.ts';
 import { mapRow } from '../src/modules/imports/row-mapping.ts';
-import { ThreatMatcher, type ThreatNames } from '../src/modules/threats/matcher.ts';
+import { ThreatMatcher } from '../src/modules/threats/matcher.ts';
 import { splitCsvLine } from './csv-line.ts';
+import { CATALOGUE } from './threat-catalogue.ts';
 
-/** A catalogue of the real one's shape: names shared between a group and a malware, aliases shared too. */
-const CATALOGUE: ThreatNames[] = [
-  { id: 'group-carbanak', name: 'Carbanak', aliases: ['Anunak'] },
-  { id: 'malware-carbanak', name: 'Carbanak', aliases: ['Anunak'] },
-  { id: 'malware-snake', name: 'Snake', aliases: [] },
-  { id: 'group-turla', name: 'Turla', aliases: ['Snake', 'Venomous Bear'] },
-  { id: 'malware-emotet', name: 'Emotet', aliases: ['Geodo'] },
-  { id: 'malware-trickbot', name: 'TrickBot', aliases: ['Totbrick'] },
-  { id: 'malware-dridex', name: 'Dridex', aliases: ['Bugat v5'] },
-  { id: 'tool-cobalt-strike', name: 'Cobalt Strike', aliases: [] },
-];
 const threats = new ThreatMatcher(CATALOGUE);
-
-const iso = (text: string) => parseDateCell(text)?.toISOString() ?? null;
-
-describe('parseDateCell', () => {
-  it.each([
-    ['ISO date', '2024-01-31', '2024-01-31T00:00:00.000Z'],
-    ['ISO without zone (UTC)', '2024-01-31T12:00:00', '2024-01-31T12:00:00.000Z'],
-    ['ISO with Z and fraction', '2024-01-31T12:00:00.5Z', '2024-01-31T12:00:00.500Z'],
-    ['ISO with offset', '2024-01-31T12:00:00+01:00', '2024-01-31T11:00:00.000Z'],
-    ['ISO with compact offset', '2024-01-31T12:00:00-0530', '2024-01-31T17:30:00.000Z'],
-    ['ISO without seconds', '2024-01-31T12:00', '2024-01-31T12:00:00.000Z'],
-    ['ISO week date (luxon)', '2024-W05-3', '2024-01-31T00:00:00.000Z'],
-    ['SQL style', '2024-01-31 12:00:00', '2024-01-31T12:00:00.000Z'],
-    ['SQL style with UTC', '2024-01-31 12:00:00 UTC', '2024-01-31T12:00:00.000Z'],
-    ['SQL style with microseconds', '2024-01-31 12:00:00.123456', '2024-01-31T12:00:00.123Z'],
-    ['year first with slashes', '2024/1/31', '2024-01-31T00:00:00.000Z'],
-    ['US', '01/31/2024', '2024-01-31T00:00:00.000Z'],
-    ['US short with time', '1/31/2024 13:05', '2024-01-31T13:05:00.000Z'],
-    ['US with seconds', '1/31/2024 13:05:09', '2024-01-31T13:05:09.000Z'],
-    ['US with PM', '1/31/2024 1:05 PM', '2024-01-31T13:05:00.000Z'],
-    ['US with 12 AM', '1/31/2024 12:30 AM', '2024-01-31T00:30:00.000Z'],
-    ['ambiguous slashes read month first', '01/02/2024', '2024-01-02T00:00:00.000Z'],
-    ['day > 12 first reads day first', '31/01/2024', '2024-01-31T00:00:00.000Z'],
-    ['dotted, day first', '31.01.2024', '2024-01-31T00:00:00.000Z'],
-    ['dotted, day first even when ambiguous', '01.02.2024', '2024-02-01T00:00:00.000Z'],
-    ['dotted with time', '31.01.2024 13:05', '2024-01-31T13:05:00.000Z'],
-    ['Excel serial with time', '45282.2904', '2023-12-22T06:58:10.560Z'],
-    ['Excel serial, whole day', '45282', '2023-12-22T00:00:00.000Z'],
-    ['epoch seconds', '1700000000', '2023-11-14T22:13:20.000Z'],
-    ['epoch seconds, 9 digits', '999999999', '2001-09-09T01:46:39.000Z'],
-    ['epoch seconds with fraction', '1700000000.25', '2023-11-14T22:13:20.250Z'],
-    ['epoch milliseconds', '1700000000123', '2023-11-14T22:13:20.123Z'],
-    ['compact YYYYMMDD (MISP)', '20161108', '2016-11-08T00:00:00.000Z'],
-    ['surrounding spaces', '  2024-01-31  ', '2024-01-31T00:00:00.000Z'],
-  ])('reads %s: %s', (_, text, expected) => {
-    expect(iso(text)).toBe(expected);
-  });
-
-  it.each([
-    ['2024-13-45'],
-    ['2024-02-30'],
-    ['yesterday'],
-    ['99999999999999'],
-    [''],
-    ['12345'],
-    ['99999'],
-    ['12345678901'],
-    ['13/13/2024'],
-    ['1/31/2024 13:05 PM'],
-    ['2024-01-31T12:00:00+99:00'],
-    ['2024-01-31T25:00:00'],
-    ['30000101'],
-    ['1.2.3.4'],
-    ['443'],
-    ['-1700000000'],
-    ['2024-01-31 and more text'],
-  ])('rejects %j', (text) => {
-    expect(parseDateCell(text)).toBeNull();
-  });
-});
 
 describe('splitMultiValue', () => {
   it.each([
@@ -96,34 +25,6 @@ describe('splitMultiValue', () => {
     [' , ;| ', []],
   ])('%j → %j', (text, expected) => {
     expect(splitMultiValue(text)).toEqual(expected);
-  });
-});
-
-describe('ThreatMatcher', () => {
-  it('gives every entry with an exact name (a group and a malware named Carbanak)', () => {
-    expect(threats.match('Carbanak')).toEqual(['group-carbanak', 'malware-carbanak']);
-    expect(threats.match('Anunak')).toEqual(['group-carbanak', 'malware-carbanak']);
-  });
-
-  it('prefers a name to an alias', () => {
-    expect(threats.match('Snake')).toEqual(['malware-snake']);
-    expect(threats.match('Venomous Bear')).toEqual(['group-turla']);
-  });
-
-  it('ignores case and runs of whitespace', () => {
-    expect(threats.match('  cobalt\t STRIKE ')).toEqual(['tool-cobalt-strike']);
-    expect(threats.match('bugat V5')).toEqual(['malware-dridex']);
-  });
-
-  it('gives [] for unknown or empty names', () => {
-    expect(threats.match('Pikabot')).toEqual([]);
-    expect(threats.match('')).toEqual([]);
-    expect(threats.match('Cobalt')).toEqual([]);
-  });
-
-  it('returns a copy its caller may change', () => {
-    threats.match('Emotet').push('mutated');
-    expect(threats.match('Emotet')).toEqual(['malware-emotet']);
   });
 });
 
@@ -151,6 +52,12 @@ describe('detectHeaderRow', () => {
       ],
     ],
     ['header only', ['indicator'], []],
+    ['a known name next to an unknown one', ['ip', 'whatever'], []],
+    ['an unknown name over data and blanks', ['Foo'], [['1.2.3.4'], [''], ['']]],
+    ['an unknown name over padded numbers', ['Foo'], [[' 443 ']]],
+    ['names over rows shorter than the header', ['Foo', 'Bar'], [['1.2.3.4']]],
+    ['names over a short row and data', ['Foo', 'Bar'], [['x', '1.2.3.4'], ['y']]],
+    ['a cell that only starts like a number', ['label', '4x4'], [['1.2.3.4', 'x']]],
   ])('says yes for %s', (_, first, next) => {
     expect(detectHeaderRow(first, next)).toBe(true);
   });
@@ -167,6 +74,19 @@ describe('detectHeaderRow', () => {
     ['a row with a date', ['2021-01-17 07:30:05', 'x'], [['2021-01-17 07:30:06', 'y']]],
     ['words over words', ['Emotet', 'banking'], [['Dridex', 'banking']]],
     ['an empty row', ['', ''], [['1.2.3.4', '']]],
+    ['a row of blanks', ['  ', ' '], [['1.2.3.4', 'x']]],
+    ['a row with a whole number', ['label', '443'], [['1.2.3.4', 'x']]],
+    ['a row with a decimal number', ['label', '3.14'], [['1.2.3.4', 'x']]],
+    ['a row with a signed number', ['label', '-1,5'], [['1.2.3.4', 'x']]],
+    [
+      'unknown names over columns only half data',
+      ['Foo', 'Bar'],
+      [
+        ['1.2.3.4', 'x'],
+        ['y', 'z'],
+      ],
+    ],
+    ['an unnamed column over data', ['', 'Foo'], [['1.2.3.4', 'x']]],
   ])('says no for %s', (_, first, next) => {
     expect(detectHeaderRow(first, next)).toBe(false);
   });
@@ -326,6 +246,179 @@ describe('suggestMapping', () => {
   });
 });
 
+describe('suggestMapping at the edges of its rules', () => {
+  const suggest = (header: string[] | null, rows: string[][]) => suggestMapping(header, rows, threats);
+
+  it.each([
+    ['ip', 'OBSERVABLE'],
+    ['value', 'OBSERVABLE'],
+    ['observable', 'OBSERVABLE'],
+    ['killchain', 'KILL_CHAIN_PHASES'],
+    ['Valid To', 'VALID_UNTIL'],
+  ] as const)('maps a header-only %j column by its name', (name, property) => {
+    expect(suggest(['x', name], [])).toEqual([null, property]);
+  });
+
+  it.each(['category', 'reporter'])('leaves a %j column of text alone', (name) => {
+    expect(suggest(['ip', name], [['1.2.3.4', 'seen in spam']])).toEqual(['OBSERVABLE', null]);
+  });
+
+  it('does not take a column where only half the values parse for the observable', () => {
+    expect(suggest(['foo'], [['1.2.3.4'], ['x']])).toEqual([null]);
+    expect(suggest(['name'], [['hello']])).toEqual([null]);
+  });
+
+  it('takes a named observable column whose values do not parse when at most half are type names or text', () => {
+    expect(suggest(['Indicator'], [['ip'], ['x']])).toEqual(['OBSERVABLE']);
+    expect(suggest(['Indicator'], [['seen in spam'], ['x']])).toEqual(['OBSERVABLE']);
+    expect(suggest(['Indicator'], [['ip'], ['url']])).toEqual([null]);
+    // Text under a generic name is then a description.
+    expect(suggest(['Indicator'], [['seen in spam'], ['seen  again']])).toEqual(['DESCRIPTION']);
+  });
+
+  it('keeps the observable column when its header names another property', () => {
+    expect(suggest(['malware'], [['1.2.3.4']])).toEqual(['OBSERVABLE']);
+  });
+
+  it('drops a named expiry column whose values are not dates, or only half of them', () => {
+    expect(suggest(['ip', 'expires'], [['1.2.3.4', 'never']])).toEqual(['OBSERVABLE', null]);
+    expect(
+      suggest(
+        ['ip', 'date'],
+        [
+          ['1.2.3.4', '2024-01-01'],
+          ['1.2.3.5', 'soon'],
+        ],
+      ),
+    ).toEqual(['OBSERVABLE', null]);
+  });
+
+  it('needs more than half of a column to fit a property by its values alone', () => {
+    const rows = [
+      ['1.2.3.4', 'Emotet', 'c2', '2024-01-01', 'seen in spam'],
+      ['1.2.3.5', 'x', 'y', 'z', 'w'],
+    ];
+    expect(suggest(null, rows)).toEqual(['OBSERVABLE', null, null, null, null]);
+  });
+
+  it('reads short rows and blank cells as empty', () => {
+    expect(suggest(null, [['1.2.3.4', '2024-01-01'], ['1.2.3.5']])).toEqual(['OBSERVABLE', 'VALID_FROM']);
+    expect(
+      suggest(null, [
+        ['1.2.3.4', '2024-01-01'],
+        ['1.2.3.5', '  '],
+        ['1.2.3.6', '  '],
+      ]),
+    ).toEqual(['OBSERVABLE', 'VALID_FROM']);
+  });
+
+  it.each<[string, string[], string[][], ColumnMapping]>([
+    [
+      'dates',
+      ['ip', 'first_seen', 'date'],
+      [
+        ['1.2.3.4', 'unknown', '2024-01-01'],
+        ['1.2.3.5', '2024-01-02', '2024-01-02'],
+        ['1.2.3.6', '2024-01-03', '2024-01-03'],
+      ],
+      ['OBSERVABLE', null, 'VALID_FROM'],
+    ],
+    [
+      'expiry dates',
+      ['ip', 'expires', 'valid_to'],
+      [
+        ['1.2.3.4', 'never', '2030-01-01'],
+        ['1.2.3.5', '2030-01-02', '2030-01-02'],
+        ['1.2.3.6', '2030-01-03', '2030-01-03'],
+      ],
+      ['OBSERVABLE', null, 'VALID_UNTIL'],
+    ],
+    [
+      'kill-chain phases',
+      ['ip', 'phase', 'tactic'],
+      [['1.2.3.4', 'x', 'c2']],
+      ['OBSERVABLE', null, 'KILL_CHAIN_PHASES'],
+    ],
+    [
+      'descriptions',
+      ['ip', 'comment', 'notes'],
+      [['1.2.3.4', 'word', 'seen in spam']],
+      ['OBSERVABLE', null, 'DESCRIPTION'],
+    ],
+    [
+      'equally fitting descriptions (the leftmost)',
+      ['ip', 'comment', 'notes'],
+      [['1.2.3.4', 'seen in spam', 'seen in mail']],
+      ['OBSERVABLE', 'DESCRIPTION', null],
+    ],
+  ])('of two columns named for %s, takes the one whose values fit best', (_, header, rows, mapping) => {
+    expect(suggest(header, rows)).toEqual(mapping);
+  });
+
+  it('reads shares of the non-empty values only', () => {
+    const rows = [
+      ['1.2.3.4', '2024-01-01'],
+      ['1.2.3.5', ''],
+      ['1.2.3.6', ''],
+    ];
+    expect(suggest(null, rows)).toEqual(['OBSERVABLE', 'VALID_FROM']);
+    // One date in three values is no date column.
+    expect(
+      suggest(null, [
+        ['1.2.3.4', '2024-01-01'],
+        ['1.2.3.5', 'x'],
+        ['1.2.3.6', 'y'],
+      ]),
+    ).toEqual(['OBSERVABLE', null]);
+  });
+
+  it('takes a column of threat or phase lists only when every name in them is known', () => {
+    expect(suggest(null, [['1.2.3.4', 'Emotet|Pikabot', 'c2|lunch']])).toEqual(['OBSERVABLE', null, null]);
+    expect(
+      suggest(null, [
+        ['1.2.3.4', ';'],
+        ['1.2.3.5', '|'],
+      ]),
+    ).toEqual(['OBSERVABLE', null]);
+  });
+
+  it('takes text with runs of blanks for a description', () => {
+    expect(suggest(null, [['1.2.3.4', 'dropper  seen']])).toEqual(['OBSERVABLE', 'DESCRIPTION']);
+  });
+
+  it('takes a comment column for threats only when most values are known threats and none is text', () => {
+    const header = ['value', 'comment'];
+    expect(
+      suggest(header, [
+        ['a.example', 'Cobalt Strike'],
+        ['b.example', 'Venomous Bear'],
+      ]),
+    ).toEqual(['OBSERVABLE', 'THREATS']);
+    expect(
+      suggest(header, [
+        ['a.example', 'Emotet'],
+        ['b.example', '2024-01-01 12:00:00'],
+        ['c.example', 'Dridex'],
+      ]),
+    ).toEqual(['OBSERVABLE', 'THREATS']);
+    expect(
+      suggest(header, [
+        ['a.example', 'Emotet'],
+        ['b.example', 'CyberGate'],
+      ]),
+    ).toEqual(['OBSERVABLE', 'DESCRIPTION']);
+    expect(
+      suggest(header, [
+        ['a.example', 'Emotet'],
+        ['b.example', 'Dridex'],
+        ['c.example', 'seen in spam'],
+      ]),
+    ).toEqual(['OBSERVABLE', 'DESCRIPTION']);
+    // Another named column of threat names keeps its name's property.
+    expect(suggest(['ip', 'phase'], [['1.2.3.4', 'Emotet']])).toEqual(['OBSERVABLE', 'KILL_CHAIN_PHASES']);
+  });
+});
+
 describe('unknownThreatNames', () => {
   it('lists the names of the threat column the catalogue lacks, once each, in order', () => {
     const mapping: ColumnMapping = ['OBSERVABLE', 'THREATS', null];
@@ -336,6 +429,7 @@ describe('unknownThreatNames', () => {
     ];
     expect(unknownThreatNames(samples, mapping, threats)).toEqual(['Pikabot', 'CyberGate']);
     expect(unknownThreatNames(samples, ['OBSERVABLE', null], threats)).toEqual([]);
+    expect(unknownThreatNames([['1.2.3.4']], ['OBSERVABLE', 'THREATS'], threats)).toEqual([]);
   });
 });
 
@@ -426,6 +520,34 @@ describe('mapRow', () => {
     });
   });
 
+  it.each<[string, ColumnMapping[number], string, IndicatorProperties]>([
+    ['threats', 'THREATS', 'Dridex', { threatIds: ['malware-dridex'] }],
+    [
+      'kill-chain phases',
+      'KILL_CHAIN_PHASES',
+      'mitre-attack:exfiltration',
+      { killChainPhases: ['mitre-attack:exfiltration'] },
+    ],
+    ['valid from', 'VALID_FROM', '2021-06-01', { validFrom: new Date('2021-06-01T00:00:00Z') }],
+    ['valid until', 'VALID_UNTIL', '2031-06-01', { validUntil: new Date('2031-06-01T00:00:00Z') }],
+    ['description', 'DESCRIPTION', 'from the cell', { description: 'from the cell' }],
+  ])('keeps every other default when a cell gives the %s', (_, property, cell, given) => {
+    const defaults: IndicatorProperties = {
+      threatIds: ['group-turla'],
+      validFrom: new Date('2021-01-01T00:00:00Z'),
+      validUntil: new Date('2030-01-01T00:00:00Z'),
+      killChainPhases: ['lockheed-martin-cyber-kill-chain:delivery'],
+      description: 'from the default',
+    };
+    const before = structuredClone(defaults);
+    expect(map(['1.2.3.4', cell], ['OBSERVABLE', property], defaults)).toEqual({
+      line: 7,
+      raw: '1.2.3.4',
+      properties: { ...defaults, ...given },
+    });
+    expect(defaults).toEqual(before);
+  });
+
   it('merges several threat columns', () => {
     const row = map(['1.2.3.4', 'Emotet', 'Emotet|TrickBot'], ['OBSERVABLE', 'THREATS', 'THREATS'], {});
     expect(row).toEqual({ line: 7, raw: '1.2.3.4', properties: { threatIds: ['malware-emotet', 'malware-trickbot'] } });
@@ -438,6 +560,38 @@ describe('mapRow', () => {
       error: { code: 'EMPTY', message: 'no observable in column 2' },
     });
     expect(errorOf(map(['1.2.3.4'], ['THREATS', 'OBSERVABLE'])).code).toBe('EMPTY');
+  });
+
+  it('names a single unknown threat', () => {
+    expect(errorOf(map(['', '1.2.3.4', 'Pikabot', '', '', '']))).toEqual({
+      code: 'UNKNOWN_THREAT',
+      message: 'column 3: "Pikabot" is not in the threat catalogue',
+    });
+  });
+
+  it('rejects a row whose observable cell is blank (EMPTY)', () => {
+    expect(errorOf(map(['1.2.3.4', '   '], ['DESCRIPTION', 'OBSERVABLE']))).toEqual({
+      code: 'EMPTY',
+      message: 'no observable in column 2',
+    });
+  });
+
+  it('gives a phase named two ways once, and keeps the default description for a blank cell', () => {
+    expect(
+      map(['1.2.3.4', 'c2 | command-and-control', '   '], ['OBSERVABLE', 'KILL_CHAIN_PHASES', 'DESCRIPTION']),
+    ).toEqual({
+      line: 7,
+      raw: '1.2.3.4',
+      properties: { ...DEFAULTS, killChainPhases: ['lockheed-martin-cyber-kill-chain:command-and-control'] },
+    });
+  });
+
+  it('sets valid until without any valid from', () => {
+    expect(map(['1.2.3.4', '2030-01-01'], ['OBSERVABLE', 'VALID_UNTIL'], {})).toEqual({
+      line: 7,
+      raw: '1.2.3.4',
+      properties: { validUntil: new Date('2030-01-01T00:00:00Z') },
+    });
   });
 
   it('rejects unknown threats, naming them (UNKNOWN_THREAT)', () => {
@@ -465,6 +619,9 @@ describe('mapRow', () => {
       code: 'UNKNOWN_KILL_CHAIN_PHASE',
       message: 'column 4: unknown kill-chain phase "lunch"',
     });
+    expect(errorOf(map(['', '1.2.3.4', '', 'lunch| dinner', '', ''])).message).toBe(
+      'column 4: unknown kill-chain phase "lunch"; unknown kill-chain phase "dinner"',
+    );
   });
 
   it('rejects descriptions over 500 characters (DESCRIPTION_TOO_LONG) or with NUL (INVALID_DESCRIPTION)', () => {
@@ -474,6 +631,7 @@ describe('mapRow', () => {
       code: 'DESCRIPTION_TOO_LONG',
       message: 'column 5: description is 501 characters long; at most 500 are allowed',
     });
+    expect(errorOf(map(cells(`${'x'.repeat(499)}\u0000`))).code).toBe('INVALID_DESCRIPTION');
     expect(errorOf(map(cells('a\u0000b')))).toEqual({
       code: 'INVALID_DESCRIPTION',
       message: 'column 5: description must not contain NUL characters',

@@ -238,7 +238,9 @@ describe('domains', () => {
   it('quotes at most 40 characters of the value in a message', () => {
     const forty = `${'a'.repeat(36)}.123`;
     expect(rejectionWithMessage(forty).message).toBe(`"${forty}" has an all-numeric top-level domain`);
-    expect(rejectionWithMessage(`a${forty}`).message).toBe(`"a${forty.slice(0, 39)}…" has an all-numeric top-level domain`);
+    expect(rejectionWithMessage(`a${forty}`).message).toBe(
+      `"a${forty.slice(0, 39)}…" has an all-numeric top-level domain`,
+    );
   });
 
   it.each([

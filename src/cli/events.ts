@@ -8,7 +8,7 @@ import { eventPipeline } from '../event-pipeline.ts';
 import type { IngestResult } from '../modules/events/ingest.ts';
 import { communityAncestors } from '../modules/communities/service.ts';
 import { createMetrics } from '../observability/metrics.ts';
-import { createPostgresPubSub } from '../pubsub.ts';
+import { createPostgresPubSub } from '../db/pubsub.ts';
 import { command, messageOf, type Command, type Connection, type Output } from './command.ts';
 import { findCommunity } from './lookup.ts';
 

@@ -41,3 +41,13 @@ export function createDatabaseClients(url: string, { max = 10 }: { max?: number 
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return { pool, prisma };
 }
+
+/** Whether the database answers a query now (the readiness check). */
+export async function databaseAnswers(pool: pg.Pool): Promise<boolean> {
+  try {
+    await pool.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

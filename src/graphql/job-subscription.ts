@@ -4,7 +4,7 @@ import type { ObjectRef } from '@pothos/core';
 import { Repeater } from 'graphql-yoga';
 import { JobStatus } from '../generated/prisma/enums.ts';
 import { NotFoundError } from '../errors.ts';
-import type { PubSubTopics } from '../pubsub.ts';
+import type { PubSubTopics } from '../db/pubsub.ts';
 import { builder } from './builder.ts';
 import { readVisibleNode } from './visible-nodes.ts';
 

@@ -7,7 +7,7 @@
 // forgetting everything every ACCESS_RECHECK_MS all the same.
 import type { Logger } from 'pino';
 import type { Db } from '../../db/prisma.ts';
-import type { AppPubSub } from '../../pubsub.ts';
+import type { AppPubSub } from '../../db/pubsub.ts';
 import type { Access } from './access.ts';
 import { loadAccess, viewerOfKey } from './service.ts';
 import type { Viewer } from './store.ts';

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/prisma.ts';
 import { ConflictError } from '../../errors.ts';
 import type { Permission } from '../../generated/prisma/enums.ts';
-import { publishThroughDatabase } from '../../pubsub.ts';
+import { publishThroughDatabase } from '../../db/pubsub.ts';
 import { Access } from './access.ts';
 import {
   allCommunities,

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import pgListen, { type Subscriber } from 'pg-listen';
-import type { Db } from './db/prisma.ts';
+import type { Db } from './prisma.ts';
 
 const CHANNEL = 'ioc_collections_events';
 
