@@ -24,7 +24,7 @@ export interface Context extends Services, RequestContext, Caller {
 type InitialContext = YogaInitialContext & { connectionParams?: Record<string, unknown> };
 
 /** A refused request as GraphQL answers it: its code, its HTTP status and headers. */
-export const graphQLErrorOfRefusal = (error: RequestRefusedError) =>
+const graphQLErrorOfRefusal = (error: RequestRefusedError) =>
   createGraphQLError(error.message, {
     extensions: {
       code: error.code,

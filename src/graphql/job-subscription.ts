@@ -51,16 +51,16 @@ type JobTopic = {
 }[keyof PubSubTopics];
 
 /**
- * The subscription `topic(id:)` to one job of node type `typename`: read with the node's own
+ * The subscription `topic(id:)` to one job of the node type `job`: read with the node's own
  * access rule (src/graphql/visible-nodes.ts) before each delivery, so a job the caller may
  * not see answers NOT_FOUND like node(id).
  */
 export function addJobSubscription<Job extends { status: JobStatus }>(
   topic: JobTopic,
   job: ObjectRef<BuilderTypes, Job>,
-  typename: string,
   description: string,
 ): void {
+  const typename = job.name;
   builder.subscriptionField(topic, (t) =>
     t.field({
       type: job,

@@ -96,7 +96,7 @@ export const connectionCredentials = (params: Record<string, unknown>): Credenti
 });
 
 /** Bearer token from an `Authorization` value; tolerant of a missing scheme for widgets. */
-export function apiKeyFromAuthorization(value: string | null | undefined): string | null {
+function apiKeyFromAuthorization(value: string | null | undefined): string | null {
   if (!value) return null;
   const match = /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(value);
   return match ? match[1] : null;

@@ -27,9 +27,6 @@ export const findSiblingCommunity = (db: Db, name: string, parentId: string | nu
 export const insertCommunity = (db: Db, data: { name: string; parentId: string | null }) =>
   db.community.create({ data });
 
-export const insertCommunities = (db: Db, data: { name: string; parentId: string | null }[]) =>
-  db.community.createMany({ data });
-
 export const countCommunities = (db: Db) => db.community.count();
 
 export const allCommunities = (db: Db) =>

@@ -239,6 +239,5 @@ builder.subscriptionField('alertCreated', (t) =>
 addJobSubscription(
   'retrohuntUpdated',
   Retrohunt,
-  'Retrohunt',
   'The retrohunt as it is now, then after every scanned day; completes when it has ended.',
 );

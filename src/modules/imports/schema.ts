@@ -117,7 +117,6 @@ builder.mutationField('importIndicatorsFromText', (t) =>
 addJobSubscription(
   'importJobUpdated',
   ImportJob,
-  'ImportJob',
   'The job as it is now, then after every change; completes when the job has ended.',
 );
 

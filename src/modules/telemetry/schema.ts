@@ -123,6 +123,5 @@ builder.mutationField('generateTelemetryReport', (t) =>
 addJobSubscription(
   'telemetryReportUpdated',
   TelemetryReport,
-  'TelemetryReport',
   'The report as it is now, then after every change; completes when it is ready or failed.',
 );
